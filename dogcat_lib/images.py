@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 from pathlib import Path
 
 import cv2
@@ -71,8 +72,12 @@ def _image_size(data: bytes) -> tuple[int, int]:
     from PIL import Image  # a dependency of matplotlib; imported here to keep import time low
 
     try:
-        with Image.open(io.BytesIO(data)) as im:
-            return im.size
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # we bound memory ourselves
+            with Image.open(io.BytesIO(data)) as im:
+                return im.size
+    except Image.DecompressionBombError as exc:
+        raise ImageError(f"image too large to decode safely ({exc})") from exc
     except Exception as exc:  # Pillow raises several types for a broken header
         raise ImageError(f"corrupt image (unreadable header: {type(exc).__name__})") from exc
 

@@ -1,0 +1,108 @@
+"""Fixtures generated per test session in a temp dir: tiny photos of both classes, and broken ones."""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from dogcat_lib.sample import draw_animal, encode_jpeg
+
+SAMPLE_ZIP = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dogs-vs-cats-sample.zip"
+
+
+def jpeg(label: int, seed: int, size: tuple[int, int] | None = None) -> bytes:
+    """A synthetic cat (0) or dog (1) photo as JPEG bytes."""
+    return encode_jpeg(draw_animal(label, np.random.default_rng(seed), size))
+
+
+def pil_bytes(label: int, seed: int, fmt: str, mode: str = "RGB") -> bytes:
+    """The same kind of photo saved by Pillow in another format or color mode (CMYK, L, ...)."""
+    bgr = draw_animal(label, np.random.default_rng(seed))
+    image = Image.fromarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)).convert(mode)
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def truncated(data: bytes) -> bytes:
+    return data[: len(data) * 2 // 3]
+
+
+@pytest.fixture(scope="session")
+def good_photos() -> dict[str, bytes]:
+    """Eight good photos, Kaggle-named, in several formats (all decodable, all labelled)."""
+    return {
+        "cat.0.jpg": jpeg(0, 0),
+        "dog.0.jpg": jpeg(1, 1),
+        "cat.1.png": pil_bytes(0, 2, "PNG"),
+        "dog.1.bmp": pil_bytes(1, 3, "BMP"),
+        "cat.2.webp": pil_bytes(0, 4, "WEBP"),
+        "dog.2.jpg": pil_bytes(1, 5, "JPEG", mode="CMYK"),
+        "cat.3.jpeg": pil_bytes(0, 6, "JPEG", mode="L"),
+        "DOG.3.JPG": jpeg(1, 7),
+    }
+
+
+@pytest.fixture(scope="session")
+def bad_photos() -> dict[str, tuple[bytes, str]]:
+    """Broken files with a photo's name, and the reason each must be skipped for."""
+    rng = np.random.default_rng(9)
+    return {
+        "cat.10.jpg": (b"", "empty file"),
+        "dog.10.jpg": (truncated(jpeg(1, 10)), "truncated JPEG"),
+        "cat.11.jpg": (rng.integers(0, 256, 5000, dtype=np.uint8).tobytes(), "not an image"),
+        "dog.11.jpg": (b"this is not a photo\n" * 20, "a text file"),
+        "cat.12.png": (truncated(pil_bytes(0, 12, "PNG")), "corrupt"),
+    }
+
+
+@pytest.fixture(scope="session")
+def photo_folder(tmp_path_factory, good_photos, bad_photos) -> Path:
+    """train/ with good and bad photos, a stray text file, and a nested folder with odd names."""
+    root = tmp_path_factory.mktemp("photos") / "train"
+    root.mkdir()
+    for name, data in good_photos.items():
+        (root / name).write_bytes(data)
+    for name, (data, _) in bad_photos.items():
+        (root / name).write_bytes(data)
+    (root / "notes.txt").write_text("photos from my phone\n")
+    nested = root / "more photos" / "고양이 사진"
+    nested.mkdir(parents=True)
+    (nested / "cat.100 copy.jpg").write_bytes(jpeg(0, 100))
+    (nested / "dog.101.jpg").write_bytes(jpeg(1, 101))
+    return root
+
+
+@pytest.fixture(scope="session")
+def photo_zip(tmp_path_factory, photo_folder) -> Path:
+    """The same files as photo_folder, zipped under train/ as Kaggle does."""
+    path = tmp_path_factory.mktemp("zips") / "train.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        for file in sorted(photo_folder.rglob("*")):
+            if file.is_file():
+                zf.write(file, "train/" + file.relative_to(photo_folder).as_posix())
+    return path
+
+
+@pytest.fixture(scope="session")
+def huge_jpeg() -> bytes:
+    """A 10,000 x 10,000 px JPEG (a decompression bomb: 300 MB as RGB, small on disk)."""
+    image = Image.new("L", (10_000, 10_000), 128)
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=50)
+    return buffer.getvalue()
+
+
+def sample_zip_or_skip() -> Path:
+    """The real 4,000-photo sample, or a skip that says where it is expected."""
+    path = Path(os.environ["DOGCAT_SAMPLE_ZIP"]) if os.environ.get("DOGCAT_SAMPLE_ZIP") else SAMPLE_ZIP
+    if not path.is_file():
+        pytest.skip(f"real sample not found at {path} (set DOGCAT_SAMPLE_ZIP to use it)")
+    return path

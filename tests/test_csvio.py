@@ -1,0 +1,163 @@
+import gzip
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import dogcat_lib.csvio as csvio
+from dogcat_lib import DatasetError, read_csv, write_csv
+
+
+@pytest.fixture
+def arrays():
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, (1100, 6400), dtype=np.uint8)  # > 2 write chunks
+    X[0] = 0
+    X[1] = 255
+    y = rng.integers(0, 2, 1100, dtype=np.uint8)
+    return X, y
+
+
+def test_round_trip_gives_back_the_shuffled_arrays(tmp_path, arrays):
+    X, y = arrays
+    path = write_csv(X, y, tmp_path / "d.csv", seed=3)
+    X2, y2 = read_csv(path)
+    order = np.random.default_rng(3).permutation(len(X))
+    assert X2.dtype == np.uint8 and y2.dtype == np.uint8
+    np.testing.assert_array_equal(X2, X[order])
+    np.testing.assert_array_equal(y2, y[order])
+
+
+def test_bytes_equal_pandas_to_csv_of_the_course_frame(tmp_path, arrays):
+    X, y = arrays
+    X, y = X[:300], y[:300]
+    write_csv(X, y, tmp_path / "ours.csv", seed=None)
+    frame = pd.DataFrame(np.column_stack([y, X]).astype(np.int64), columns=["label", *map(str, range(6400))])
+    frame.to_csv(tmp_path / "pandas.csv", index=False, lineterminator="\n")
+    assert (tmp_path / "ours.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+
+
+def test_course_code_reads_it_unchanged(tmp_path, arrays):
+    X, y = arrays
+    write_csv(X, y, tmp_path / "d.csv")
+    df = pd.read_csv(tmp_path / "d.csv")  # the course's notebook 02, verbatim
+    labels = df["label"]
+    pixels = df.drop("label", axis=1)
+    assert pixels.shape == (1100, 6400) and list(pixels.columns[:3]) == ["0", "1", "2"]
+    assert sorted(labels.unique()) == [0, 1]
+
+
+def test_same_seed_same_bytes_other_seed_other_order(tmp_path, arrays):
+    X, y = arrays
+    a = write_csv(X, y, tmp_path / "a.csv", seed=0).read_bytes()
+    assert a == write_csv(X, y, tmp_path / "b.csv", seed=0).read_bytes()
+    assert a != write_csv(X, y, tmp_path / "c.csv", seed=1).read_bytes()
+
+
+def test_gzip_by_extension_deterministic_and_readable_by_pandas(tmp_path, arrays):
+    X, y = arrays
+    path = write_csv(X[:50], y[:50], tmp_path / "d.csv.gz")
+    assert path.read_bytes()[:2] == b"\x1f\x8b"
+    assert path.read_bytes() == write_csv(X[:50], y[:50], tmp_path / "e.csv.gz").read_bytes()
+    X2, y2 = read_csv(path)
+    assert X2.shape == (50, 6400)
+    assert pd.read_csv(path).shape == (50, 6401)
+    assert gzip.decompress(path.read_bytes()) == write_csv(X[:50], y[:50], tmp_path / "f.csv").read_bytes()
+
+
+def test_write_is_atomic_a_failure_keeps_the_old_file(tmp_path, arrays, monkeypatch):
+    X, y = arrays
+    path = write_csv(X[:10], y[:10], tmp_path / "d.csv")
+    before = path.read_bytes()
+    calls = []
+
+    def failing(rows):
+        calls.append(1)
+        if len(calls) > 1:
+            raise OSError(28, "No space left on device")
+        return real(rows)
+
+    real = csvio.format_rows
+    monkeypatch.setattr(csvio, "format_rows", failing)
+    with pytest.raises(OSError):
+        write_csv(X, y, path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["d.csv"]  # no temp file left behind
+
+
+def test_write_validates_its_inputs(tmp_path):
+    with pytest.raises(DatasetError, match="2-D"):
+        write_csv(np.zeros((2, 8, 8), np.uint8), np.zeros(2, np.uint8), tmp_path / "x.csv")
+    with pytest.raises(DatasetError, match="one label per row"):
+        write_csv(np.zeros((2, 4), np.uint8), np.zeros(3, np.uint8), tmp_path / "x.csv")
+    with pytest.raises(DatasetError, match="0..255"):
+        write_csv(np.full((2, 4), 300), np.zeros(2, np.uint8), tmp_path / "x.csv")
+    with pytest.raises(DatasetError, match="0 \\(cat\\) or 1"):
+        write_csv(np.zeros((2, 4), np.uint8), np.array([0, 2]), tmp_path / "x.csv")
+    assert not list(tmp_path.iterdir())
+
+
+def test_windows_line_endings_label_last_and_blank_lines(tmp_path):
+    X = np.array([[0, 10, 255, 7], [1, 2, 3, 4]], np.uint8)
+    y = np.array([1, 0], np.uint8)
+    (tmp_path / "crlf.csv").write_bytes(b"label,0,1,2,3\r\n1,0,10,255,7\r\n0,1,2,3,4\r\n\r\n")
+    (tmp_path / "last.csv").write_bytes(b"0,1,2,3,label\n0,10,255,7,1\n\n1,2,3,4,0")
+    for name in ("crlf.csv", "last.csv"):
+        X2, y2 = read_csv(tmp_path / name)
+        np.testing.assert_array_equal(X2, X)
+        np.testing.assert_array_equal(y2, y)
+
+
+def test_reading_spans_many_blocks(tmp_path, arrays, monkeypatch):
+    monkeypatch.setattr(csvio, "_READ_BLOCK", 40_000)  # rows straddle block boundaries
+    X, y = arrays
+    write_csv(X[:200], y[:200], tmp_path / "d.csv", seed=None)
+    X2, y2 = read_csv(tmp_path / "d.csv")
+    np.testing.assert_array_equal(X2, X[:200])
+
+
+HEADER = "label,0,1,2\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "is empty"),
+        ("\n\n", "is empty"),
+        ("0,1,2,3\n1,5,5,5\n", "no 'label' column"),
+        (",label,0,1,2\n0,1,5,5,5\n", "index column"),
+        ("label,0,2,1\n1,5,5,5\n", "named 0..2"),
+        (HEADER, "no rows"),
+        (HEADER + "1,5,5,5\n0,5,5\n", "data row 2 \\(line 3\\) has 3 fields, expected 4"),
+        (HEADER + "1,5,5,5\n0,5,x,5\n", "data row 2 .*column '1': 'x' is not an integer"),
+        (HEADER + "1,5,1.5,5\n", "column '1': '1.5' is not an integer"),
+        (HEADER + "1,5,-3,5\n", "'-3' is not an integer"),
+        (HEADER + "1,5,5,\n", "column '2': '' is not an integer"),
+        (HEADER + "1,5,5,5\n1,5,256,5\n", "data row 2, column '1': 256 is outside 0..255"),
+        (HEADER + "1,5,5,5\n1,5,5,1000\n", "'1000' is not an integer 0..255"),
+        (HEADER + "1,5,5,5\n2,5,5,5\n", "data row 2: label 2 is not 0 \\(cat\\) or 1 \\(dog\\)"),
+    ],
+)
+def test_bad_csv_names_the_row_column_and_fix(tmp_path, text, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    with pytest.raises(DatasetError, match=message):
+        read_csv(path)
+
+
+def test_row_numbers_are_right_beyond_the_first_block(tmp_path, monkeypatch):
+    monkeypatch.setattr(csvio, "_READ_BLOCK", 64)
+    rows = "".join("1,5,5,5\n" for _ in range(100))
+    (tmp_path / "bad.csv").write_text(HEADER + rows + "1,5,5,999\n")
+    with pytest.raises(DatasetError, match="data row 101, column .2.: 999"):
+        read_csv(tmp_path / "bad.csv")
+
+
+def test_missing_file_and_damaged_gzip(tmp_path, arrays):
+    with pytest.raises(DatasetError, match="does not exist"):
+        read_csv(tmp_path / "nope.csv")
+    X, y = arrays
+    data = write_csv(X[:100], y[:100], tmp_path / "d.csv.gz").read_bytes()
+    (tmp_path / "cut.csv.gz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(DatasetError, match="damaged"):
+        read_csv(tmp_path / "cut.csv.gz")
