@@ -26,6 +26,9 @@ _EXPORTS = {
     "build_dataset": "dataset",
     "Dataset": "dataset",
     "SkipReport": "dataset",
+    "list_photos": "dataset",
+    "read_photo": "dataset",
+    "plot_preprocessing_steps": "plots",
     "write_csv": "csvio",
     "read_csv": "csvio",
     "make_sample": "sample",
@@ -38,10 +41,11 @@ __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
     from .csvio import read_csv, write_csv
-    from .dataset import Dataset, SkipReport, build_dataset
+    from .dataset import Dataset, SkipReport, build_dataset, list_photos, read_photo
     from .errors import DatasetError, DogcatError, ImageError
     from .images import decode_pixels, load_pixels
     from .labels import CAT, CLASS_NAMES, DOG, label_from_name
+    from .plots import plot_preprocessing_steps
     from .sample import make_sample
 
 

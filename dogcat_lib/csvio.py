@@ -70,6 +70,13 @@ def _validate_arrays(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return X, y.astype(np.uint8)
 
 
+def shuffled_order(n_rows: int, seed: int | None = 0) -> np.ndarray:
+    """The row order :func:`write_csv` uses: row i of the CSV is input row ``order[i]``."""
+    if seed is None:
+        return np.arange(n_rows)
+    return np.random.default_rng(seed).permutation(n_rows)
+
+
 def write_csv(
     X: np.ndarray,
     y: np.ndarray,

@@ -163,6 +163,43 @@ def _open_source(source: str | os.PathLike) -> _FolderSource | _ZipSource:
     raise DatasetError(f"source {path} is neither a folder nor a zip file")
 
 
+def _scan_labelled(src, skipped: SkipReport) -> list[tuple[str, int]]:
+    """(name, label) of every labelled entry in name order; everything else goes to ``skipped``."""
+    labelled = []
+    for name in sorted(src.scan(skipped)):
+        label, reason = label_with_reason(name)
+        if label is None:
+            skipped.add(name, reason)
+        else:
+            labelled.append((name, label))
+    return labelled
+
+
+def list_photos(source: str | os.PathLike) -> list[tuple[str, int]]:
+    """``[(name, label), ...]`` of every labelled photo in a folder or zip, in name order.
+
+    Nothing is decoded: this is the quick look that notebook 01 takes before building.
+    """
+    src = _open_source(source)
+    try:
+        return _scan_labelled(src, SkipReport())
+    finally:
+        src.close()
+
+
+def read_photo(source: str | os.PathLike, name: str) -> bytes:
+    """The raw bytes of one entry (a name from :func:`list_photos`) of a folder or zip."""
+    src = _open_source(source)
+    try:
+        if isinstance(src, _ZipSource):
+            src.scan(SkipReport())
+            if name not in src.infos:
+                raise DatasetError(f"{name!r} is not a readable photo in {src.description}")
+        return src.read(name)
+    finally:
+        src.close()
+
+
 def _balanced_subset(candidates: list[tuple[str, int]], limit: int, seed: int) -> list[tuple[str, int]]:
     """A seeded, class-balanced choice of ``limit`` candidates, kept in name order."""
     rng = np.random.default_rng(seed)
@@ -239,13 +276,7 @@ def build_dataset(
     src = _open_source(source)
     try:
         skipped = SkipReport()
-        candidates = []
-        for name in sorted(src.scan(skipped)):
-            label, reason = label_with_reason(name)
-            if label is None:
-                skipped.add(name, reason)
-            else:
-                candidates.append((name, label))
+        candidates = _scan_labelled(src, skipped)
         if not candidates:
             raise DatasetError(
                 f"no labelled photos in {src.description} ({skipped.summary()}): expected names "

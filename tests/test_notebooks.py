@@ -1,0 +1,59 @@
+"""The course notebooks: committed clean, parameterised, and run headlessly on generated photos."""
+
+from __future__ import annotations
+
+import ast
+import os
+
+import nbformat
+import numpy as np
+import pytest
+from notebook_tools import PIN_MARK, course_notebooks
+
+from dogcat_lib import read_csv
+
+REQUIRED_PARAMETERS = {
+    "01_preprocess_local.ipynb": {"SOURCE", "OUT_CSV", "SIZE", "COLOR", "LIMIT", "SEED"},
+}
+
+
+@pytest.mark.parametrize("path", course_notebooks(), ids=lambda p: p.name)
+def test_committed_clean_with_a_parameters_cell_first(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code_cells), "clear the outputs"
+    first = code_cells[0]
+    assert "parameters" in first.metadata.get("tags", []), "papermill needs the 'parameters' tag"
+    assignments = [node for node in ast.parse(first.source).body if isinstance(node, ast.Assign)]
+    assigned = {target.id for node in assignments for target in node.targets}
+    assert REQUIRED_PARAMETERS.get(path.name, set()) <= assigned
+    for cell in code_cells:
+        if cell.source.startswith(PIN_MARK):
+            assert "expected_output" in cell.metadata.get("dogcat", {})
+    assert "sys.path" not in "".join(c.source for c in code_cells), "install dogcat_lib, never sys.path hacks"
+
+
+@pytest.mark.notebook
+def test_notebook_01_runs_headlessly_on_generated_photos(photo_zip, tmp_path):
+    papermill = pytest.importorskip("papermill")
+    out_csv = tmp_path / "smoke.csv"
+    executed = tmp_path / "01_executed.ipynb"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    papermill.execute_notebook(
+        str(course_notebooks()[0]),
+        str(executed),
+        parameters={"SOURCE": str(photo_zip), "OUT_CSV": str(out_csv), "SIZE": 32, "LIMIT": 6, "SEED": 1},
+        kernel_name="python3",
+        execution_timeout=300,
+        progress_bar=False,
+        cwd=str(tmp_path),
+    )
+    X, y = read_csv(out_csv)
+    assert X.dtype == np.uint8 and X.shape == (6, 32 * 32)
+    assert np.bincount(y).tolist() == [3, 3]
+    nb = nbformat.read(executed, as_version=4)
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert "round trip OK" in text and "\nskipped " in text
