@@ -32,6 +32,7 @@ _EXPORTS = {
     "write_csv": "csvio",
     "read_csv": "csvio",
     "make_sample": "sample",
+    "preprocess_to_csv": "preprocess",
     "DogcatError": "errors",
     "DatasetError": "errors",
     "ImageError": "errors",
@@ -46,6 +47,7 @@ if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
     from .images import decode_pixels, load_pixels
     from .labels import CAT, CLASS_NAMES, DOG, label_from_name
     from .plots import plot_preprocessing_steps
+    from .preprocess import preprocess_to_csv
     from .sample import make_sample
 
 

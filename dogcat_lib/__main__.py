@@ -111,35 +111,34 @@ def check_output_path(source: Path, output: Path) -> None:
 
 
 def cmd_preprocess(args: argparse.Namespace) -> int:
-    from .csvio import write_csv
-    from .dataset import build_dataset, class_counts
+    from .preprocess import preprocess_to_csv
 
     check_output_path(args.source, args.output)
     start = time.perf_counter()
-    X, y, _names, skipped = build_dataset(
-        args.source,
-        size=args.size,
-        color=args.color,
-        workers=args.workers,
-        limit=args.limit,
-        progress=not args.quiet,
-        fast=args.fast,
-        seed=args.seed,
-    )
     try:
-        write_csv(X, y, args.output, seed=args.seed)
+        result = preprocess_to_csv(
+            args.source,
+            args.output,
+            size=args.size,
+            color=args.color,
+            workers=args.workers,
+            limit=args.limit,
+            progress=not args.quiet,
+            fast=args.fast,
+            seed=args.seed,
+        )
     except OSError as exc:
         raise DogcatError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
     if args.skipped is not None:
-        _write_skipped(skipped, args.skipped)
+        _write_skipped(result.skipped, args.skipped)
     seconds = time.perf_counter() - start
-    counts = class_counts(y)
-    size_mb = args.output.stat().st_size / 1e6
+    counts = result.class_counts
+    size_mb = result.path.stat().st_size / 1e6
     print(
-        f"wrote {args.output}: {len(y):,} rows ({counts['cat']:,} cat, {counts['dog']:,} dog) x "
-        f"{X.shape[1]:,} pixels, {size_mb:,.1f} MB in {seconds:.1f} s"
+        f"wrote {result.path}: {result.rows:,} rows ({counts['cat']:,} cat, {counts['dog']:,} dog) x "
+        f"{result.n_pixels:,} pixels, {size_mb:,.1f} MB in {seconds:.1f} s"
     )
-    print(skipped.summary())
+    print(result.skipped.summary())
     return 0
 
 

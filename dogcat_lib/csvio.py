@@ -13,7 +13,7 @@ import gzip
 import os
 import re
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -22,8 +22,8 @@ import numpy as np
 from .atomic import atomic_output
 from .errors import DatasetError
 
-_ROWS_PER_CHUNK = 512  # ~13 MB of text per chunk at 6,401 columns: memory stays flat
-_READ_BLOCK = 8 * 1024 * 1024
+_ROWS_PER_CHUNK = 64  # ~1.5 MB of text per chunk at 6,401 columns: cache-sized, memory flat
+_READ_BLOCK = 1024 * 1024  # 1 MB: fastest (cache-sized) and ~6 MB of temporaries per parsing thread
 _COMMA, _NEWLINE, _CR, _ZERO = 44, 10, 13, 48
 _GZIP_LEVEL = 6
 
@@ -77,6 +77,54 @@ def shuffled_order(n_rows: int, seed: int | None = 0) -> np.ndarray:
     return np.random.default_rng(seed).permutation(n_rows)
 
 
+def write_csv_text(
+    path: str | os.PathLike, n_pixels: int, chunks: Iterable[bytes], *, compresslevel: int = _GZIP_LEVEL
+) -> Path:
+    """Write the header and already formatted row text atomically (gzip when ``path`` ends in .gz).
+
+    If ``chunks`` raises, nothing appears under ``path``. Shared by :func:`write_csv` and the
+    streaming :func:`dogcat_lib.preprocess.preprocess_to_csv`.
+    """
+    path = Path(path)
+    with atomic_output(path) as raw:
+        out = (
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=compresslevel, mtime=0)
+            if path.name.endswith(".gz")
+            else raw
+        )
+        out.write(header_line(n_pixels))
+        for text in chunks:
+            out.write(text)
+        if out is not raw:
+            out.close()
+    return path
+
+
+def _formatted_chunks(X: np.ndarray, y: np.ndarray, order: np.ndarray) -> Iterator[bytes]:
+    """CSV text of the rows in ``order``, a chunk at a time, formatted on all cores, in order.
+
+    At most one chunk per thread plus one is in flight, so memory stays flat (a few MB).
+    """
+
+    def chunk_text(start: int) -> bytes:
+        idx = order[start : start + _ROWS_PER_CHUNK]
+        rows = np.empty((len(idx), X.shape[1] + 1), dtype=np.uint8)
+        rows[:, 0] = y[idx]
+        rows[:, 1:] = X[idx]
+        return format_rows(rows)
+
+    starts = range(0, len(X), _ROWS_PER_CHUNK)
+    workers = min(4, os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque = deque()
+        for start in starts:
+            pending.append(pool.submit(chunk_text, start))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
 def write_csv(
     X: np.ndarray,
     y: np.ndarray,
@@ -96,22 +144,7 @@ def write_csv(
     X, y = _validate_arrays(X, y)
     path = Path(path)
     order = np.arange(len(X)) if seed is None else np.random.default_rng(seed).permutation(len(X))
-    with atomic_output(path) as raw:
-        out = (
-            gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=compresslevel, mtime=0)
-            if path.name.endswith(".gz")
-            else raw
-        )
-        out.write(header_line(X.shape[1]))
-        rows = np.empty((min(_ROWS_PER_CHUNK, len(X)), X.shape[1] + 1), dtype=np.uint8)
-        for start in range(0, len(X), _ROWS_PER_CHUNK):
-            idx = order[start : start + _ROWS_PER_CHUNK]
-            chunk = rows[: len(idx)]
-            chunk[:, 0] = y[idx]
-            chunk[:, 1:] = X[idx]
-            out.write(format_rows(chunk))
-        if out is not raw:
-            out.close()
+    write_csv_text(path, X.shape[1], _formatted_chunks(X, y, order), compresslevel=compresslevel)
     return path
 
 

@@ -11,9 +11,9 @@ import os
 import stat
 import threading
 import zipfile
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
@@ -152,7 +152,8 @@ class _ZipSource:
         self.zip.close()
 
 
-def _open_source(source: str | os.PathLike) -> _FolderSource | _ZipSource:
+def open_source(source: str | os.PathLike) -> _FolderSource | _ZipSource:
+    """Open a folder or zip for reading (``.scan``, ``.read(name)``, ``.close()``); typed errors."""
     path = Path(source).expanduser()
     if not path.exists():
         raise DatasetError(f"source {path} does not exist: pass Kaggle's train.zip or a folder of photos")
@@ -163,8 +164,8 @@ def _open_source(source: str | os.PathLike) -> _FolderSource | _ZipSource:
     raise DatasetError(f"source {path} is neither a folder nor a zip file")
 
 
-def _scan_labelled(src, skipped: SkipReport) -> list[tuple[str, int]]:
-    """(name, label) of every labelled entry in name order; everything else goes to ``skipped``."""
+def scan_labelled(src, skipped: SkipReport) -> list[tuple[str, int]]:
+    """(name, label) of every labelled entry of an open source in name order; the rest go to ``skipped``."""
     labelled = []
     for name in sorted(src.scan(skipped)):
         label, reason = label_with_reason(name)
@@ -180,16 +181,16 @@ def list_photos(source: str | os.PathLike) -> list[tuple[str, int]]:
 
     Nothing is decoded: this is the quick look that notebook 01 takes before building.
     """
-    src = _open_source(source)
+    src = open_source(source)
     try:
-        return _scan_labelled(src, SkipReport())
+        return scan_labelled(src, SkipReport())
     finally:
         src.close()
 
 
 def read_photo(source: str | os.PathLike, name: str) -> bytes:
     """The raw bytes of one entry (a name from :func:`list_photos`) of a folder or zip."""
-    src = _open_source(source)
+    src = open_source(source)
     try:
         if isinstance(src, _ZipSource):
             src.scan(SkipReport())
@@ -219,22 +220,77 @@ def _balanced_subset(candidates: list[tuple[str, int]], limit: int, seed: int) -
 
 
 def _decode_batch(
-    source, batch: list[tuple[int, str]], X: np.ndarray, size: int, color: str, fast: bool
-) -> list[tuple[int, str | None]]:
-    """Decode a batch of entries into their rows of X; return (row, reason-or-None) per entry."""
-    results = []
-    for row, name in batch:
+    source, batch: list[tuple[str, int]], size: int, color: str, fast: bool
+) -> tuple[np.ndarray, np.ndarray, list[str], list[tuple[str, str]]]:
+    """Decode one batch: (rows uint8 (k, D), labels (k,), their names, [(name, reason)] failed)."""
+    channels = 3 if color == "rgb" else 1
+    rows = np.empty((len(batch), size * size * channels), dtype=np.uint8)
+    labels, names, failures = [], [], []
+    for name, label in batch:
         try:
             pixels = decode_pixels(source.read(name), size, color, fast=fast)
         except ImageError as exc:
-            results.append((row, str(exc)))
+            failures.append((name, str(exc)))
             continue
         except (OSError, MemoryError) as exc:
-            results.append((row, f"unreadable ({type(exc).__name__}: {exc})"))
+            failures.append((name, f"unreadable ({type(exc).__name__}: {exc})"))
             continue
-        X[row] = pixels.reshape(-1)
-        results.append((row, None))
-    return results
+        rows[len(names)] = pixels.reshape(-1)
+        labels.append(label)
+        names.append(name)
+    return rows[: len(names)], np.array(labels, dtype=np.uint8), names, failures
+
+
+def decode_stream(
+    src,
+    wanted: list[tuple[str, int]],
+    size: int = 80,
+    color: str = "gray",
+    *,
+    fast: bool = False,
+    workers: int | None = None,
+    progress: bool = True,
+    skipped: SkipReport | None = None,
+) -> Iterator[tuple[np.ndarray, np.ndarray, list[str]]]:
+    """Decode ``wanted`` (name, label) pairs of an open source on ``workers`` threads.
+
+    Yields ``(rows, labels, names)`` batch by batch **in the order of** ``wanted``, leaving out
+    photos that fail (added to ``skipped`` with the reason). At most two batches per thread are
+    in flight, so memory does not grow with the number of photos.
+    """
+    from tqdm.auto import tqdm
+
+    workers = default_workers() if workers is None else max(1, int(workers))
+    batches = [wanted[i : i + _BATCH] for i in range(0, len(wanted), _BATCH)]
+    cv_threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)  # our threads already use every core; avoid oversubscription
+    pending: deque = deque()
+    try:
+        with (
+            ThreadPoolExecutor(max_workers=workers) as pool,
+            tqdm(total=len(wanted), desc="decoding", unit="img", disable=not progress) as bar,
+        ):
+            for batch in batches:
+                pending.append(pool.submit(_decode_batch, src, batch, size, color, fast))
+                if len(pending) < 2 * workers:
+                    continue
+                rows, labels, names, failures = pending.popleft().result()
+                bar.update(len(names) + len(failures))
+                if skipped is not None:
+                    for failure in failures:
+                        skipped.add(*failure)
+                yield rows, labels, names
+            while pending:
+                rows, labels, names, failures = pending.popleft().result()
+                bar.update(len(names) + len(failures))
+                if skipped is not None:
+                    for failure in failures:
+                        skipped.add(*failure)
+                yield rows, labels, names
+    finally:
+        for future in pending:
+            future.cancel()
+        cv2.setNumThreads(cv_threads)
 
 
 def default_workers() -> int:
@@ -273,10 +329,10 @@ def build_dataset(
     if limit is not None and limit < 1:
         raise ValueError(f"limit must be a positive number of photos, not {limit!r}")
     workers = default_workers() if workers is None else max(1, int(workers))
-    src = _open_source(source)
+    src = open_source(source)
     try:
         skipped = SkipReport()
-        candidates = _scan_labelled(src, skipped)
+        candidates = scan_labelled(src, skipped)
         if not candidates:
             raise DatasetError(
                 f"no labelled photos in {src.description} ({skipped.summary()}): expected names "
@@ -297,42 +353,22 @@ def build_dataset(
 
 
 def _decode_all(src, wanted, size, color, fast, workers, progress, skipped):
-    """Decode ``wanted`` (name, label) pairs in parallel; returns X, y, names of the good ones."""
-    from tqdm.auto import tqdm
-
+    """Decode ``wanted`` into one preallocated X; returns X, y, names of the good photos."""
     channels = 3 if color == "rgb" else 1
-    n = len(wanted)
-    X = np.empty((n, size * size * channels), dtype=np.uint8)
-    reasons: list[str | None] = [None] * n
-    batches = [
-        [(i, wanted[i][0]) for i in range(start, min(start + _BATCH, n))] for start in range(0, n, _BATCH)
-    ]
-    cv_threads = cv2.getNumThreads()
-    cv2.setNumThreads(1)  # our threads already use every core; avoid oversubscription
-    try:
-        with (
-            ThreadPoolExecutor(max_workers=workers) as pool,
-            tqdm(total=n, desc="decoding", unit="img", disable=not progress) as bar,
-        ):
-            futures = [pool.submit(_decode_batch, src, b, X, size, color, fast) for b in batches]
-            for future in as_completed(futures):
-                results = future.result()
-                for row, reason in results:
-                    reasons[row] = reason
-                bar.update(len(results))
-    finally:
-        cv2.setNumThreads(cv_threads)
-    good = [i for i in range(n) if reasons[i] is None]
-    for i in range(n):
-        if reasons[i] is not None:
-            skipped.add(wanted[i][0], reasons[i])
-    if len(good) < n:  # compact in place: never a second copy of X
-        for dst, src_row in enumerate(good):
-            if dst != src_row:
-                X[dst] = X[src_row]
-        X.resize((len(good), X.shape[1]), refcheck=False)
-    y = np.fromiter((wanted[i][1] for i in good), dtype=np.uint8, count=len(good))
-    return X, y, [wanted[i][0] for i in good]
+    X = np.empty((len(wanted), size * size * channels), dtype=np.uint8)
+    y = np.empty(len(wanted), dtype=np.uint8)
+    names: list[str] = []
+    stream = decode_stream(
+        src, wanted, size, color, fast=fast, workers=workers, progress=progress, skipped=skipped
+    )
+    for rows, labels, batch_names in stream:
+        X[len(names) : len(names) + len(rows)] = rows
+        y[len(names) : len(names) + len(rows)] = labels
+        names.extend(batch_names)
+    if len(names) < len(wanted):  # shrink in place: never a second copy of X
+        X.resize((len(names), X.shape[1]), refcheck=False)
+        y = y[: len(names)].copy()
+    return X, y, names
 
 
 def _top_up(src, candidates, names, X, y, limit, size, color, fast, workers, progress, skipped, seed):

@@ -67,8 +67,45 @@ def _not_an_image_reason(data: bytes) -> str:
     return "not an image (unrecognised content)"
 
 
-def _image_size(data: bytes) -> tuple[int, int]:
+_JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # start-of-frame markers
+_JPEG_STANDALONE = frozenset({0x01, *range(0xD0, 0xD9)})
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a JPEG's start-of-frame marker, or None if it can't be found.
+
+    A few marker hops from the start of the file: ~20x cheaper than opening it with Pillow,
+    which matters because it runs once per photo with the GIL held.
+    """
+    i, n = 2, len(data)
+    while i + 9 < n:
+        if data[i] != 0xFF:
+            return None
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in _JPEG_STANDALONE:
+            i += 2
+            continue
+        if marker in _JPEG_SOF:
+            height = int.from_bytes(data[i + 5 : i + 7], "big")
+            width = int.from_bytes(data[i + 7 : i + 9], "big")
+            return (width, height) if width and height else None
+        if marker == 0xDA:  # start of scan before any frame header: broken
+            return None
+        i += 2 + int.from_bytes(data[i + 2 : i + 4], "big")
+    return None
+
+
+def _image_size(data: bytes, fmt: str | None = None) -> tuple[int, int]:
     """(width, height) from the header only; nothing is decoded."""
+    if fmt == "JPEG":
+        size = _jpeg_size(data)
+        if size is not None:
+            return size
+    elif fmt == "PNG" and data[12:16] == b"IHDR" and len(data) >= 24:
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     from PIL import Image  # a dependency of matplotlib; imported here to keep import time low
 
     try:
@@ -99,7 +136,7 @@ def check_image_bytes(data: bytes) -> tuple[str, int, int]:
     fmt = sniff_format(data)
     if fmt is None:
         raise ImageError(_not_an_image_reason(data))
-    width, height = _image_size(data)
+    width, height = _image_size(data, fmt)
     if fmt == "JPEG" and is_truncated_jpeg(data):
         raise ImageError("truncated JPEG (no end-of-image marker)")
     return fmt, width, height

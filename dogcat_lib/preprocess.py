@@ -1,0 +1,101 @@
+"""Step one end to end, streaming: photos -> the course's CSV without holding every photo in memory.
+
+This is what ``dogcat preprocess`` runs. The photo list is shuffled with the seed *before*
+decoding, and each decoded batch is appended to the (atomic) output at once, so memory stays
+flat (tens of MB) whether the source holds 4,000 photos or 400,000. When no photo is skipped the
+file is byte-identical to ``write_csv(*build_dataset(source)[:2], path, seed)``: both put photo
+``order[i]`` of the name-sorted list at row i. Notebook 01 takes the in-memory route to show X.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .csvio import format_rows, shuffled_order, write_csv, write_csv_text
+from .dataset import SkipReport, build_dataset, decode_stream, open_source, scan_labelled
+from .errors import DatasetError
+from .images import COLORS
+from .labels import CLASS_NAMES
+
+
+@dataclass(frozen=True)
+class PreprocessResult:
+    """What :func:`preprocess_to_csv` wrote."""
+
+    path: Path
+    rows: int
+    n_pixels: int
+    class_counts: dict[str, int]
+    skipped: SkipReport
+
+
+def preprocess_to_csv(
+    source: str | os.PathLike,
+    out: str | os.PathLike,
+    size: int = 80,
+    color: str = "gray",
+    workers: int | None = None,
+    limit: int | None = None,
+    progress: bool = True,
+    *,
+    fast: bool = False,
+    seed: int = 0,
+) -> PreprocessResult:
+    """Decode every labelled photo of ``source`` and write the course's CSV to ``out``, streaming.
+
+    Arguments as :func:`~dogcat_lib.build_dataset` and :func:`~dogcat_lib.write_csv`. With
+    ``limit`` (a small, class-balanced subset) the in-memory route is taken, since it may need
+    to replace photos that fail. Raises :class:`DatasetError` for a missing source or one with
+    no decodable labelled photo; then nothing is written.
+    """
+    if color not in COLORS:
+        raise ValueError(f"color must be one of {COLORS}, not {color!r}")
+    if limit is not None:
+        X, y, _names, skipped = build_dataset(
+            source, size, color, workers, limit, progress, fast=fast, seed=seed
+        )
+        path = write_csv(X, y, out, seed=seed)
+        counts = np.bincount(y, minlength=2)
+        return PreprocessResult(path, len(y), X.shape[1], _counts(counts), skipped)
+
+    src = open_source(source)
+    skipped = SkipReport()
+    counts = np.zeros(2, dtype=np.int64)
+    n_pixels = size * size * (3 if color == "rgb" else 1)
+    try:
+        candidates = scan_labelled(src, skipped)
+        if not candidates:
+            raise DatasetError(
+                f"no labelled photos in {src.description} ({skipped.summary()}): expected names "
+                "like cat.0.jpg / dog.0.jpg or folders Cat/ and Dog/"
+            )
+        wanted = [candidates[i] for i in shuffled_order(len(candidates), seed)]
+
+        def row_text():
+            stream = decode_stream(
+                src, wanted, size, color, fast=fast, workers=workers, progress=progress, skipped=skipped
+            )
+            for rows, labels, _names in stream:
+                if len(rows) == 0:
+                    continue
+                counts[:] += np.bincount(labels, minlength=2)
+                table = np.empty((len(rows), n_pixels + 1), dtype=np.uint8)
+                table[:, 0] = labels
+                table[:, 1:] = rows
+                yield format_rows(table)
+            if counts.sum() == 0:  # raising here aborts the atomic write: no file appears
+                raise DatasetError(f"no photo of {src.description} could be decoded ({skipped.summary()})")
+
+        path = write_csv_text(out, n_pixels, row_text())
+    finally:
+        src.close()
+    skipped.items.sort()
+    return PreprocessResult(path, int(counts.sum()), n_pixels, _counts(counts), skipped)
+
+
+def _counts(counts: np.ndarray) -> dict[str, int]:
+    return {name: int(counts[i]) for i, name in enumerate(CLASS_NAMES)}
