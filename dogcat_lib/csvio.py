@@ -274,23 +274,63 @@ def read_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
             newline = head.find(b"\n")
         columns = _parse_header(head[:newline], path)
         label_at = _label_position(columns, path)
-        chunks_X, chunks_y = [], []
+        rows = _RowBuffer(_max_rows(path, len(columns)), len(columns) - 1)
         try:
             for X_part, y_part in _parse_blocks(
                 _lines_blocks(stream, head[newline + 1 :]), columns, label_at, path
             ):
-                chunks_X.append(X_part)
-                chunks_y.append(y_part)
+                rows.append(X_part, y_part)
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            done = sum(len(part) for part in chunks_y)
             raise DatasetError(
-                f"{path} is damaged after data row {done:,} ({exc}); re-create or re-upload it"
+                f"{path} is damaged after data row {rows.n:,} ({exc}); re-create or re-upload it"
             ) from exc
-    if not chunks_X:
+    if rows.n == 0:
         raise DatasetError(f"{path} has a header but no rows: re-run `dogcat preprocess`")
-    X = chunks_X[0] if len(chunks_X) == 1 else np.concatenate(chunks_X)
-    y = chunks_y[0] if len(chunks_y) == 1 else np.concatenate(chunks_y)
-    return X, y
+    return rows.finish()
+
+
+def _max_rows(path: Path, n_columns: int) -> int:
+    """An upper bound of the data rows: every field takes at least 2 bytes ("7,").
+
+    For gzip the uncompressed size comes from the trailer (exact below 4 GiB); 0 means unknown.
+    """
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        if f.read(2) == b"\x1f\x8b":
+            f.seek(-4, os.SEEK_END)
+            unpacked = int.from_bytes(f.read(4), "little")
+            size = unpacked if size <= unpacked <= 64 * size else 0
+    return size // (2 * n_columns) + 1
+
+
+class _RowBuffer:
+    """Rows appended in order into one preallocated uint8 array, shrunk in place at the end.
+
+    The array is sized by an upper bound; pages never written cost no memory, so the peak is
+    the data itself, not data + a concatenated copy. Grows by doubling if the bound was wrong.
+    """
+
+    def __init__(self, capacity: int, n_pixels: int):
+        self.X = np.empty((max(capacity, 1), n_pixels), dtype=np.uint8)
+        self.y = np.empty(max(capacity, 1), dtype=np.uint8)
+        self.n = 0
+
+    def append(self, X_part: np.ndarray, y_part: np.ndarray) -> None:
+        end = self.n + len(X_part)
+        if end > len(self.X):
+            capacity = max(end, 2 * len(self.X))
+            self.X = np.concatenate(
+                [self.X[: self.n], np.empty((capacity - self.n, self.X.shape[1]), np.uint8)]
+            )
+            self.y = np.concatenate([self.y[: self.n], np.empty(capacity - self.n, np.uint8)])
+        self.X[self.n : end] = X_part
+        self.y[self.n : end] = y_part
+        self.n = end
+
+    def finish(self) -> tuple[np.ndarray, np.ndarray]:
+        self.X.resize((self.n, self.X.shape[1]), refcheck=False)
+        self.y.resize(self.n, refcheck=False)
+        return self.X, self.y
 
 
 def _parse_blocks(blocks, columns: list[str], label_at: int, path: Path):

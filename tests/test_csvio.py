@@ -161,3 +161,21 @@ def test_missing_file_and_damaged_gzip(tmp_path, arrays):
     (tmp_path / "cut.csv.gz").write_bytes(data[: len(data) // 2])
     with pytest.raises(DatasetError, match="damaged"):
         read_csv(tmp_path / "cut.csv.gz")
+
+
+def test_a_row_estimate_that_is_too_small_still_reads_everything(tmp_path, arrays, monkeypatch):
+    monkeypatch.setattr(csvio, "_max_rows", lambda path, n_columns: 3)
+    monkeypatch.setattr(csvio, "_READ_BLOCK", 50_000)
+    X, y = arrays
+    for name in ("d.csv", "d.csv.gz"):
+        write_csv(X[:120], y[:120], tmp_path / name, seed=None)
+        X2, y2 = read_csv(tmp_path / name)
+        np.testing.assert_array_equal(X2, X[:120])
+        np.testing.assert_array_equal(y2, y[:120])
+
+
+def test_row_estimate_is_an_upper_bound(tmp_path, arrays):
+    X, y = arrays
+    for name in ("d.csv", "d.csv.gz"):
+        path = write_csv(X[:100], y[:100], tmp_path / name)
+        assert 100 <= csvio._max_rows(path, 6401) < 400
