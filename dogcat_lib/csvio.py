@@ -12,15 +12,14 @@ from __future__ import annotations
 import gzip
 import os
 import re
-from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from .atomic import atomic_output
 from .errors import DatasetError
+from .parallel import ordered_map
 
 _ROWS_PER_CHUNK = 64  # ~1.5 MB of text per chunk at 6,401 columns: cache-sized, memory flat
 _READ_BLOCK = 1024 * 1024  # 1 MB: fastest (cache-sized) and ~6 MB of temporaries per parsing thread
@@ -113,16 +112,8 @@ def _formatted_chunks(X: np.ndarray, y: np.ndarray, order: np.ndarray) -> Iterat
         rows[:, 1:] = X[idx]
         return format_rows(rows)
 
-    starts = range(0, len(X), _ROWS_PER_CHUNK)
     workers = min(4, os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending: deque = deque()
-        for start in starts:
-            pending.append(pool.submit(chunk_text, start))
-            if len(pending) > workers:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+    yield from ordered_map(chunk_text, range(0, len(X), _ROWS_PER_CHUNK), workers, ahead=workers + 1)
 
 
 def write_csv(
@@ -348,22 +339,16 @@ def _parse_blocks(blocks, columns: list[str], label_at: int, path: Path):
         pixels = np.delete(values, label_at, axis=1) if label_at else values[:, 1:]
         return pixels.astype(np.uint8), y_part
 
-    row = 1
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending: deque = deque()
-        try:
-            for block in blocks:
-                pending.append(pool.submit(parse, block, row))
-                row += block.count(b"\n")
-                if len(pending) >= 2 * workers:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
-        except _ParseError as exc:
-            raise DatasetError(f"{path}: data row {exc.row:,} (line {exc.row + 1:,}) {exc.message}") from None
-        finally:
-            for future in pending:
-                future.cancel()
+    def numbered(blocks):
+        row = 1
+        for block in blocks:
+            yield block, row
+            row += block.count(b"\n")
+
+    try:
+        yield from ordered_map(lambda item: parse(*item), numbered(blocks), workers)
+    except _ParseError as exc:
+        raise DatasetError(f"{path}: data row {exc.row:,} (line {exc.row + 1:,}) {exc.message}") from None
 
 
 def _label_position(columns: list[str], path: Path) -> int:

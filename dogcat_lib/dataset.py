@@ -11,10 +11,10 @@ import os
 import stat
 import threading
 import zipfile
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
@@ -24,6 +24,7 @@ import numpy as np
 from .errors import DatasetError, ImageError
 from .images import COLORS, MAX_FILE_BYTES, decode_pixels
 from .labels import CLASS_NAMES, label_with_reason
+from .parallel import ordered_map
 
 _BATCH = 32  # photos per task: large enough to amortise scheduling, small for a smooth bar
 
@@ -192,10 +193,8 @@ def read_photo(source: str | os.PathLike, name: str) -> bytes:
     """The raw bytes of one entry (a name from :func:`list_photos`) of a folder or zip."""
     src = open_source(source)
     try:
-        if isinstance(src, _ZipSource):
-            src.scan(SkipReport())
-            if name not in src.infos:
-                raise DatasetError(f"{name!r} is not a readable photo in {src.description}")
+        if name not in src.scan(SkipReport()):  # never a path outside the source, nor a symlink
+            raise DatasetError(f"{name!r} is not a readable file in {src.description}")
         return src.read(name)
     finally:
         src.close()
@@ -220,7 +219,7 @@ def _balanced_subset(candidates: list[tuple[str, int]], limit: int, seed: int) -
 
 
 def _decode_batch(
-    source, batch: list[tuple[str, int]], size: int, color: str, fast: bool
+    source, batch: list[tuple[str, int]], *, size: int, color: str, fast: bool
 ) -> tuple[np.ndarray, np.ndarray, list[str], list[tuple[str, str]]]:
     """Decode one batch: (rows uint8 (k, D), labels (k,), their names, [(name, reason)] failed)."""
     channels = 3 if color == "rgb" else 1
@@ -264,32 +263,16 @@ def decode_stream(
     batches = [wanted[i : i + _BATCH] for i in range(0, len(wanted), _BATCH)]
     cv_threads = cv2.getNumThreads()
     cv2.setNumThreads(1)  # our threads already use every core; avoid oversubscription
-    pending: deque = deque()
     try:
-        with (
-            ThreadPoolExecutor(max_workers=workers) as pool,
-            tqdm(total=len(wanted), desc="decoding", unit="img", disable=not progress) as bar,
-        ):
-            for batch in batches:
-                pending.append(pool.submit(_decode_batch, src, batch, size, color, fast))
-                if len(pending) < 2 * workers:
-                    continue
-                rows, labels, names, failures = pending.popleft().result()
-                bar.update(len(names) + len(failures))
-                if skipped is not None:
-                    for failure in failures:
-                        skipped.add(*failure)
-                yield rows, labels, names
-            while pending:
-                rows, labels, names, failures = pending.popleft().result()
+        with tqdm(total=len(wanted), desc="decoding", unit="img", disable=not progress) as bar:
+            decode = partial(_decode_batch, src, size=size, color=color, fast=fast)
+            for rows, labels, names, failures in ordered_map(decode, batches, workers):
                 bar.update(len(names) + len(failures))
                 if skipped is not None:
                     for failure in failures:
                         skipped.add(*failure)
                 yield rows, labels, names
     finally:
-        for future in pending:
-            future.cancel()
         cv2.setNumThreads(cv_threads)
 
 

@@ -176,3 +176,18 @@ def test_inputs_are_never_modified(photo_folder, photo_zip):
     build_dataset(photo_zip, progress=False)
     assert before == {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in photo_folder.rglob("*")}
     assert photo_zip.read_bytes() == zip_bytes
+
+
+def test_read_photo_only_reads_entries_of_the_source(photo_folder, photo_zip, tmp_path):
+    from dogcat_lib import list_photos, read_photo
+
+    name = list_photos(photo_folder)[0][0]
+    assert read_photo(photo_folder, name) == (photo_folder / name).read_bytes()
+    assert read_photo(photo_zip, "train/" + name) == (photo_folder / name).read_bytes()
+    for source, bad in (
+        (photo_folder, "../../etc/passwd"),
+        (photo_zip, "../x.jpg"),
+        (photo_folder, "nope.jpg"),
+    ):
+        with pytest.raises(DatasetError, match="not a readable file"):
+            read_photo(source, bad)
