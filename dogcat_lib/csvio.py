@@ -24,7 +24,7 @@ from .parallel import ordered_map
 _ROWS_PER_CHUNK = 64  # ~1.5 MB of text per chunk at 6,401 columns: cache-sized, memory flat
 _READ_BLOCK = 1024 * 1024  # 1 MB: fastest (cache-sized) and ~6 MB of temporaries per parsing thread
 _COMMA, _NEWLINE, _CR, _ZERO = 44, 10, 13, 48
-_GZIP_LEVEL = 6
+_GZIP_LEVEL = 1  # measured on the real sample: 8.5x faster than level 6 for a 23% larger file
 
 
 def _token_table(terminator: bytes) -> np.ndarray:
