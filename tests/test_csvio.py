@@ -179,3 +179,17 @@ def test_row_estimate_is_an_upper_bound(tmp_path, arrays):
     for name in ("d.csv", "d.csv.gz"):
         path = write_csv(X[:100], y[:100], tmp_path / name)
         assert 100 <= csvio._max_rows(path, 6401) < 400
+
+
+def test_outputs_get_normal_permissions_not_private_temp_ones(tmp_path, arrays):
+    import os
+    import stat
+
+    X, y = arrays
+    umask = os.umask(0o022)
+    try:
+        path = write_csv(X[:5], y[:5], tmp_path / "d.csv")
+    finally:
+        os.umask(umask)
+    if os.name == "posix":
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644
