@@ -28,6 +28,10 @@ def test_committed_clean_with_a_parameters_cell_first(path):
     assignments = [node for node in ast.parse(first.source).body if isinstance(node, ast.Assign)]
     assigned = {target.id for node in assignments for target in node.targets}
     assert REQUIRED_PARAMETERS.get(path.name, set()) <= assigned
+    from papermill.translators import PythonTranslator  # what `papermill --help-notebook` shows
+
+    inferred = {p.name for p in PythonTranslator.inspect(first)}
+    assert assigned == inferred, f"papermill cannot parse {assigned - inferred} (an '=' in a comment?)"
     for cell in code_cells:
         if cell.source.startswith(PIN_MARK):
             assert "expected_output" in cell.metadata.get("dogcat", {})
