@@ -114,6 +114,10 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
     from .preprocess import preprocess_to_csv
 
     check_output_path(args.source, args.output)
+    if args.skipped is not None:
+        check_output_path(args.source, args.skipped)
+        if args.skipped.resolve() == args.output.resolve():
+            raise DogcatError("--skipped and -o name the same file: choose two names")
     start = time.perf_counter()
     try:
         result = preprocess_to_csv(

@@ -73,6 +73,7 @@ def photo_folder(tmp_path_factory, good_photos, bad_photos) -> Path:
     for name, (data, _) in bad_photos.items():
         (root / name).write_bytes(data)
     (root / "notes.txt").write_text("photos from my phone\n")
+    (root / "dogs-vs-cats.csv").write_text("label,0,1\n0,1,2\n")  # last run's output, left in the source
     nested = root / "more photos" / "고양이 사진"
     nested.mkdir(parents=True)
     (nested / "cat.100 copy.jpg").write_bytes(jpeg(0, 100))

@@ -18,7 +18,7 @@ def test_preprocess_writes_the_csv_and_a_summary(photo_zip, tmp_path, capsys):
     assert X.shape == (10, 6400) and np.bincount(y).tolist() == [5, 5]
     printed = capsys.readouterr().out.splitlines()
     assert printed[0].startswith(f"wrote {out}: 10 rows (5 cat, 5 dog) x 6,400 pixels")
-    assert " MB in " in printed[0] and printed[1].startswith("skipped 6: ")
+    assert " MB in " in printed[0] and printed[1].startswith("skipped 7: ")
     assert (tmp_path / "s.tsv").read_text().splitlines()[0] == "name\treason"
 
 
@@ -47,16 +47,20 @@ def test_preprocess_options(photo_folder, tmp_path):
     assert X.shape == (4, 16 * 16 * 3) and np.bincount(y).tolist() == [2, 2]
 
 
-@pytest.mark.parametrize("case", ["missing", "empty", "inside", "unwritable", "is-input", "bad-limit"])
+@pytest.mark.parametrize(
+    "case", ["missing", "empty", "inside", "skipped-inside", "unwritable", "is-input", "bad-limit"]
+)
 def test_preprocess_failures_exit_non_zero_with_one_line(tmp_path, photo_folder, capsys, case):
-    source, out = photo_folder, tmp_path / "out.csv"
+    source, out, extra = photo_folder, tmp_path / "out.csv", []
     if case == "missing":
         source = tmp_path / "nope"
     elif case == "empty":
         source = tmp_path / "empty"
         source.mkdir()
     elif case == "inside":
-        out = photo_folder / "dogs-vs-cats.csv"
+        out = photo_folder / "more photos" / "out.csv"
+    elif case == "skipped-inside":
+        extra = ["--skipped", str(photo_folder / "skipped.tsv")]
     elif case == "unwritable":
         (tmp_path / "file").write_text("x")
         out = tmp_path / "file" / "out.csv"
@@ -64,7 +68,7 @@ def test_preprocess_failures_exit_non_zero_with_one_line(tmp_path, photo_folder,
         source = tmp_path / "cat.1.jpg"
         source.write_bytes(jpeg(0, 1))
         out = source
-    args = ["preprocess", str(source), "-o", str(out), "-q"]
+    args = ["preprocess", str(source), "-o", str(out), "-q", *extra]
     if case == "bad-limit":
         with pytest.raises(SystemExit) as exit_info:
             main([*args, "--limit", "0"])
@@ -74,7 +78,8 @@ def test_preprocess_failures_exit_non_zero_with_one_line(tmp_path, photo_folder,
     err = capsys.readouterr().err.strip()
     assert err.startswith("dogcat preprocess: error: ") and "\n" not in err
     assert not out.exists() or case == "is-input"
-    assert not (photo_folder / "dogs-vs-cats.csv").exists()
+    assert not (photo_folder / "more photos" / "out.csv").exists()
+    assert not (photo_folder / "skipped.tsv").exists()
 
 
 def test_sample_then_preprocess_like_make_demo(tmp_path):

@@ -32,7 +32,8 @@ def test_folder_keeps_every_good_photo_and_reports_every_skip(photo_folder, good
     for name, (_, reason) in bad_photos.items():
         assert reason in why[name], (name, why[name])
     assert "not an image file name" in why["notes.txt"]
-    assert len(skipped) == len(bad_photos) + 1
+    assert "not an image file name (.csv)" in why["dogs-vs-cats.csv"]
+    assert len(skipped) == len(bad_photos) + 2
     line = skipped.summary()
     assert line.startswith(f"skipped {len(skipped)}: ") and "\n" not in line
 
