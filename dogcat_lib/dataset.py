@@ -177,6 +177,19 @@ def scan_labelled(src, skipped: SkipReport) -> list[tuple[str, int]]:
     return labelled
 
 
+def no_labelled_photos(src, skipped: SkipReport) -> DatasetError:
+    """The error for a source with no labelled photo, naming what was found instead."""
+    return DatasetError(
+        f"no labelled photos in {src.description} ({skipped.summary()}): expected names "
+        "like cat.0.jpg / dog.0.jpg or folders Cat/ and Dog/"
+    )
+
+
+def nothing_decoded(src, skipped: SkipReport) -> DatasetError:
+    """The error for a source whose labelled files all failed to decode."""
+    return DatasetError(f"no photo of {src.description} could be decoded ({skipped.summary()})")
+
+
 def list_photos(source: str | os.PathLike) -> list[tuple[str, int]]:
     """``[(name, label), ...]`` of every labelled photo in a folder or zip, in name order.
 
@@ -317,10 +330,7 @@ def build_dataset(
         skipped = SkipReport()
         candidates = scan_labelled(src, skipped)
         if not candidates:
-            raise DatasetError(
-                f"no labelled photos in {src.description} ({skipped.summary()}): expected names "
-                "like cat.0.jpg / dog.0.jpg or folders Cat/ and Dog/"
-            )
+            raise no_labelled_photos(src, skipped)
         wanted = candidates if limit is None else _balanced_subset(candidates, limit, seed)
         X, y, names = _decode_all(src, wanted, size, color, fast, workers, progress, skipped)
         if limit is not None and len(names) < min(limit, len(candidates)):
@@ -331,7 +341,7 @@ def build_dataset(
         src.close()
     skipped.items.sort()
     if len(names) == 0:
-        raise DatasetError(f"no photo of {src.description} could be decoded ({skipped.summary()})")
+        raise nothing_decoded(src, skipped)
     return Dataset(X, y, names, skipped)
 
 

@@ -16,8 +16,15 @@ from pathlib import Path
 import numpy as np
 
 from .csvio import format_rows, shuffled_order, write_csv, write_csv_text
-from .dataset import SkipReport, build_dataset, decode_stream, open_source, scan_labelled
-from .errors import DatasetError
+from .dataset import (
+    SkipReport,
+    build_dataset,
+    decode_stream,
+    no_labelled_photos,
+    nothing_decoded,
+    open_source,
+    scan_labelled,
+)
 from .images import COLORS
 from .labels import CLASS_NAMES
 
@@ -69,10 +76,7 @@ def preprocess_to_csv(
     try:
         candidates = scan_labelled(src, skipped)
         if not candidates:
-            raise DatasetError(
-                f"no labelled photos in {src.description} ({skipped.summary()}): expected names "
-                "like cat.0.jpg / dog.0.jpg or folders Cat/ and Dog/"
-            )
+            raise no_labelled_photos(src, skipped)
         wanted = [candidates[i] for i in shuffled_order(len(candidates), seed)]
 
         def row_text():
@@ -88,7 +92,7 @@ def preprocess_to_csv(
                 table[:, 1:] = rows
                 yield format_rows(table)
             if counts.sum() == 0:  # raising here aborts the atomic write: no file appears
-                raise DatasetError(f"no photo of {src.description} could be decoded ({skipped.summary()})")
+                raise nothing_decoded(src, skipped)
 
         path = write_csv_text(out, n_pixels, row_text())
     finally:
