@@ -37,6 +37,7 @@ ifeq ($(strip $(DATA)),)
 else
 	$(eval SOURCE := $(DATA))
 endif
+	@mkdir -p $(RUNS)/demo
 	$(PY) -m papermill notebooks/01_preprocess_local.ipynb $(RUNS)/demo/01_preprocess_local.ipynb \
 		-k python3 --no-progress-bar \
 		-p SOURCE "$(abspath $(SOURCE))" -p OUT_CSV "$(abspath $(RUNS)/demo/dogs-vs-cats.csv)"

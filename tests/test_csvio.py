@@ -193,3 +193,11 @@ def test_outputs_get_normal_permissions_not_private_temp_ones(tmp_path, arrays):
         os.umask(umask)
     if os.name == "posix":
         assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_a_binary_file_is_refused_without_reading_it_all(tmp_path, monkeypatch):
+    monkeypatch.setattr(csvio, "_MAX_HEADER_BYTES", 2 * 1024 * 1024)
+    path = tmp_path / "train.zip.csv"
+    path.write_bytes(bytes(range(1, 10)) * 1_000_000)  # 9 MB, no newline
+    with pytest.raises(DatasetError, match="is not a CSV"):
+        read_csv(path)
