@@ -59,6 +59,8 @@ def _validate_arrays(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarr
     y = np.asarray(y)
     if X.ndim != 2:
         raise DatasetError(f"X must be 2-D (rows, pixels), got shape {X.shape}: use X.reshape(len(X), -1)")
+    if X.shape[0] == 0:
+        raise DatasetError("X has no rows: there is nothing to write (did build_dataset skip everything?)")
     if y.shape != (X.shape[0],):
         raise DatasetError(f"y has shape {y.shape}, expected ({X.shape[0]},): one label per row of X")
     if X.dtype != np.uint8:
@@ -135,7 +137,7 @@ def write_csv(
     """
     X, y = _validate_arrays(X, y)
     path = Path(path)
-    order = np.arange(len(X)) if seed is None else np.random.default_rng(seed).permutation(len(X))
+    order = shuffled_order(len(X), seed)
     write_csv_text(path, X.shape[1], _formatted_chunks(X, y, order), compresslevel=compresslevel)
     return path
 
@@ -153,7 +155,7 @@ def _open_binary(path: Path):
 
 def _lines_blocks(stream, first: bytes) -> Iterator[bytes]:
     """Blocks of whole, non-blank lines, each ending in a newline (blank lines are dropped, as
-    pandas does; ``\r`` is left for the parser)."""
+    pandas does; ``\\r`` is left for the parser)."""
     pending = first
     while True:
         block = stream.read(_READ_BLOCK)
@@ -176,7 +178,7 @@ def _drop_blank_lines(block: bytes) -> bytes:
     return block
 
 
-def _parse_header(line: bytes, path: Path) -> list[str]:
+def _parse_header(line: bytes) -> list[str]:
     text = line.decode("utf-8-sig", errors="replace").strip()
     return [c.strip().strip('"') for c in text.split(",")]
 
@@ -268,7 +270,7 @@ def read_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
                 break
             head += more
             newline = head.find(b"\n")
-        columns = _parse_header(head[:newline], path)
+        columns = _parse_header(head[:newline])
         label_at = _label_position(columns, path)
         rows = _RowBuffer(_max_rows(path, len(columns)), len(columns) - 1)
         try:

@@ -88,6 +88,8 @@ def test_write_is_atomic_a_failure_keeps_the_old_file(tmp_path, arrays, monkeypa
 def test_write_validates_its_inputs(tmp_path):
     with pytest.raises(DatasetError, match="2-D"):
         write_csv(np.zeros((2, 8, 8), np.uint8), np.zeros(2, np.uint8), tmp_path / "x.csv")
+    with pytest.raises(DatasetError, match="no rows"):
+        write_csv(np.zeros((0, 4), np.uint8), np.zeros(0, np.uint8), tmp_path / "x.csv")
     with pytest.raises(DatasetError, match="one label per row"):
         write_csv(np.zeros((2, 4), np.uint8), np.zeros(3, np.uint8), tmp_path / "x.csv")
     with pytest.raises(DatasetError, match="0..255"):
