@@ -179,6 +179,13 @@ def scan_labelled(src, skipped: SkipReport) -> list[tuple[str, int]]:
 
 def no_labelled_photos(src, skipped: SkipReport) -> DatasetError:
     """The error for a source with no labelled photo, naming what was found instead."""
+    archives = sorted(name for name, _ in skipped if name.lower().endswith(".zip"))
+    if archives:  # Kaggle's competition download holds train.zip and test1.zip
+        target = next((a for a in archives if a.lower().endswith("train.zip")), archives[0])
+        return DatasetError(
+            f"no labelled photos in {src.description}, but it holds {', '.join(archives)}: "
+            f"extract {target} and pass that zip"
+        )
     return DatasetError(
         f"no labelled photos in {src.description} ({skipped.summary()}): expected names "
         "like cat.0.jpg / dog.0.jpg or folders Cat/ and Dog/"

@@ -192,3 +192,13 @@ def test_read_photo_only_reads_entries_of_the_source(photo_folder, photo_zip, tm
     ):
         with pytest.raises(DatasetError, match="not a readable file"):
             read_photo(source, bad)
+
+
+def test_kaggles_outer_zip_gets_a_hint_to_extract_train_zip(tmp_path, photo_zip):
+    outer = tmp_path / "dogs-vs-cats.zip"
+    with zipfile.ZipFile(outer, "w") as zf:
+        zf.write(photo_zip, "train.zip")
+        zf.writestr("test1.zip", b"PK\x05\x06" + bytes(18))
+        zf.writestr("sampleSubmission.csv", "id,label\n1,0\n")
+    with pytest.raises(DatasetError, match="holds test1.zip, train.zip: extract train.zip"):
+        build_dataset(outer, progress=False)
