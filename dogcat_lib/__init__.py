@@ -29,6 +29,7 @@ _EXPORTS = {
     "list_photos": "dataset",
     "read_photo": "dataset",
     "plot_preprocessing_steps": "plots",
+    "plot_sample_grid": "plots",
     "write_csv": "csvio",
     "read_csv": "csvio",
     "make_sample": "sample",
@@ -46,7 +47,7 @@ if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
     from .errors import DatasetError, DogcatError, ImageError
     from .images import decode_pixels, load_pixels
     from .labels import CAT, CLASS_NAMES, DOG, label_from_name
-    from .plots import plot_preprocessing_steps
+    from .plots import plot_preprocessing_steps, plot_sample_grid
     from .preprocess import preprocess_to_csv
     from .sample import make_sample
 

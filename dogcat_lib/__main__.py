@@ -88,30 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-    except ValueError:
-        return False
-    return True
-
-
-def check_output_path(source: Path, output: Path) -> None:
-    """Refuse an output that would overwrite the input or land inside the scanned folder."""
-    if source.exists() and output.exists() and output.resolve() == source.resolve():
-        raise DogcatError(f"output {output} is the input: choose another file name")
-    if source.is_dir() and _inside(output, source):
-        raise DogcatError(
-            f"output {output} is inside the source folder {source}: write it elsewhere "
-            "(it would be scanned next time)"
-        )
-    if output.exists() and output.is_dir():
-        example = output / "dogs-vs-cats.csv"
-        raise DogcatError(f"output {output} is a folder: give a file name such as {example}")
-
-
 def cmd_preprocess(args: argparse.Namespace) -> int:
-    from .preprocess import preprocess_to_csv
+    from .preprocess import check_output_path, preprocess_to_csv
 
     check_output_path(args.source, args.output)
     if args.skipped is not None:

@@ -47,3 +47,34 @@ def plot_preprocessing_steps(
         fig.suptitle(title)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def plot_sample_grid(
+    X: np.ndarray,
+    y: np.ndarray,
+    size: int = 80,
+    color: str = "gray",
+    n: int = 6,
+    names: list[str] | None = None,
+    path: str | os.PathLike | None = None,
+):
+    """``n`` rows of X, evenly spread, turned back into pictures and titled with their label.
+
+    X: (N, size*size) gray or (N, size*size*3) RGB uint8 rows, as build_dataset and read_csv
+    return them. Notebook 01, "Every photo at once".
+    """
+    import matplotlib.pyplot as plt
+
+    from .labels import CLASS_NAMES
+
+    channels = 3 if color == "rgb" else 1
+    picks = np.linspace(0, len(X) - 1, min(n, len(X))).astype(int)
+    fig, axes = plt.subplots(1, len(picks), figsize=(2 * len(picks), 2.4), squeeze=False)
+    for ax, i in zip(axes[0], picks, strict=True):
+        image = X[i].reshape(size, size, channels).squeeze()
+        ax.imshow(image, cmap="gray" if channels == 1 else None, vmin=0, vmax=255)
+        title = CLASS_NAMES[int(y[i])] + (f" ({os.path.basename(names[i])})" if names else "")
+        ax.set_title(title, fontsize=8)
+        ax.axis("off")
+    fig.tight_layout()
+    return _save(fig, path)

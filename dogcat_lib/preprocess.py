@@ -25,6 +25,7 @@ from .dataset import (
     open_source,
     scan_labelled,
 )
+from .errors import DogcatError
 from .images import COLORS
 from .labels import CLASS_NAMES
 
@@ -38,6 +39,28 @@ class PreprocessResult:
     n_pixels: int
     class_counts: dict[str, int]
     skipped: SkipReport
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def check_output_path(source: Path, output: Path) -> None:
+    """Refuse an output that would overwrite the input or land inside the scanned folder."""
+    if source.exists() and output.exists() and output.resolve() == source.resolve():
+        raise DogcatError(f"output {output} is the input: choose another file name")
+    if source.is_dir() and _inside(output, source):
+        raise DogcatError(
+            f"output {output} is inside the source folder {source}: write it elsewhere "
+            "(it would be scanned next time)"
+        )
+    if output.exists() and output.is_dir():
+        example = output / "dogs-vs-cats.csv"
+        raise DogcatError(f"output {output} is a folder: give a file name such as {example}")
 
 
 def preprocess_to_csv(
@@ -57,10 +80,12 @@ def preprocess_to_csv(
     Arguments as :func:`~dogcat_lib.build_dataset` and :func:`~dogcat_lib.write_csv`. With
     ``limit`` (a small, class-balanced subset) the in-memory route is taken, since it may need
     to replace photos that fail. Raises :class:`DatasetError` for a missing source or one with
-    no decodable labelled photo; then nothing is written.
+    no decodable labelled photo, and :class:`DogcatError` for an output inside the source
+    folder or equal to the input; then nothing is written.
     """
     if color not in COLORS:
         raise ValueError(f"color must be one of {COLORS}, not {color!r}")
+    check_output_path(Path(source), Path(out))
     if limit is not None:
         X, y, _names, skipped = build_dataset(
             source, size, color, workers, limit, progress, fast=fast, seed=seed

@@ -50,3 +50,11 @@ def test_limit_takes_the_balanced_in_memory_route(clean_sample, tmp_path):
     result = preprocess_to_csv(clean_sample, tmp_path / "l.csv", limit=10, progress=False)
     _, y = read_csv(tmp_path / "l.csv")
     assert result.rows == 10 and np.bincount(y).tolist() == [5, 5]
+
+
+def test_the_library_refuses_an_output_inside_the_source_too(photo_folder):
+    from dogcat_lib import DogcatError
+
+    with pytest.raises(DogcatError, match="inside the source folder"):
+        preprocess_to_csv(photo_folder, photo_folder / "sub" / "out.csv", progress=False)
+    assert not (photo_folder / "sub").exists()
