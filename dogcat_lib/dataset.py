@@ -69,39 +69,41 @@ class Dataset(NamedTuple):
 
 
 class _FolderSource:
-    """A folder searched recursively; symlinks are never followed."""
+    """A folder searched recursively; symlinks are never followed.
+
+    Plain strings and ``os.scandir`` rather than ``Path`` objects: the scan and the reads run
+    once per photo (25,000 times), and mostly with the GIL held.
+    """
 
     def __init__(self, root: Path):
         self.root = root
         self.description = f"folder {root}"
 
     def scan(self, skipped: SkipReport) -> list[str]:
-        names = []
-        for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
-            base = Path(dirpath)
-            for d in list(dirnames):
-                if (base / d).is_symlink():
-                    skipped.add(self._name(base / d), "symlinked folder (not followed)")
-            for f in filenames:
-                path = base / f
-                name = self._name(path)
-                if path.is_symlink():
-                    skipped.add(name, "symlink (not followed)")
-                elif not path.is_file():
-                    skipped.add(name, "not a regular file")
-                else:
-                    names.append(name)
+        names: list[str] = []
+        stack = [(os.fspath(self.root), "")]
+        while stack:
+            folder, prefix = stack.pop()
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    name = prefix + entry.name
+                    if entry.is_symlink():
+                        kind = "symlinked folder" if entry.is_dir() else "symlink"
+                        skipped.add(name, f"{kind} (not followed)")
+                    elif entry.is_dir(follow_symlinks=False):
+                        stack.append((entry.path, name + "/"))
+                    elif entry.is_file(follow_symlinks=False):
+                        names.append(name)
+                    else:
+                        skipped.add(name, "not a regular file")
         return names
 
-    def _name(self, path: Path) -> str:
-        return path.relative_to(self.root).as_posix()
-
     def read(self, name: str) -> bytes:
-        path = self.root / name
-        nbytes = path.stat().st_size
-        if nbytes > MAX_FILE_BYTES:
-            raise ImageError(f"file too large ({nbytes:,} bytes)")
-        return path.read_bytes()
+        with open(os.path.join(self.root, name), "rb") as f:
+            nbytes = os.fstat(f.fileno()).st_size
+            if nbytes > MAX_FILE_BYTES:
+                raise ImageError(f"file too large ({nbytes:,} bytes)")
+            return f.read()
 
     def close(self) -> None:
         pass
