@@ -91,8 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_preprocess(args: argparse.Namespace) -> int:
     from .preprocess import check_output_path, preprocess_to_csv
 
-    check_output_path(args.source, args.output)
-    if args.skipped is not None:
+    if args.skipped is not None:  # -o is checked by preprocess_to_csv itself
         check_output_path(args.source, args.skipped)
         if args.skipped.resolve() == args.output.resolve():
             raise DogcatError("--skipped and -o name the same file: choose two names")
@@ -109,8 +108,8 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
             fast=args.fast,
             seed=args.seed,
         )
-    except OSError as exc:
-        raise DogcatError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
+    except OSError as exc:  # a full disk, a read-only folder, a file locked by another program
+        raise DogcatError(f"{exc.filename or args.output}: {exc.strerror or exc}") from exc
     if args.skipped is not None:
         _write_skipped(result.skipped, args.skipped)
     seconds = time.perf_counter() - start

@@ -84,7 +84,12 @@ class _FolderSource:
         stack = [(os.fspath(self.root), "")]
         while stack:
             folder, prefix = stack.pop()
-            with os.scandir(folder) as entries:
+            try:
+                entries = os.scandir(folder)
+            except OSError as exc:  # a subfolder we may not read: skip it, keep the rest
+                skipped.add(prefix.rstrip("/") or ".", f"unreadable folder ({exc.strerror})")
+                continue
+            with entries:
                 for entry in entries:
                     name = prefix + entry.name
                     if entry.is_symlink():
