@@ -82,13 +82,21 @@ class _FolderSource:
     def scan(self, skipped: SkipReport) -> list[str]:
         names: list[str] = []
         stack = [(os.fspath(self.root), "")]
+        seen: set[tuple[int, int]] = set()  # folders by identity: a Windows junction is no symlink
         while stack:
             folder, prefix = stack.pop()
             try:
+                info = os.stat(folder)
+                identity = (info.st_dev, info.st_ino)
                 entries = os.scandir(folder)
             except OSError as exc:  # a subfolder we may not read: skip it, keep the rest
                 skipped.add(prefix.rstrip("/") or ".", f"unreadable folder ({exc.strerror})")
                 continue
+            if identity in seen and identity != (0, 0):
+                entries.close()
+                skipped.add(prefix.rstrip("/"), "folder seen before (a link loop), not scanned twice")
+                continue
+            seen.add(identity)
             with entries:
                 for entry in entries:
                     name = prefix + entry.name

@@ -220,3 +220,19 @@ def test_an_unreadable_subfolder_is_skipped_with_the_reason(tmp_path, monkeypatc
     X, y, names, skipped = build_dataset(tmp_path, progress=False)
     assert names == ["dog.1.jpg"]
     assert reasons(skipped)["Cat"] == "unreadable folder (Permission denied)"
+
+
+def test_a_folder_reached_twice_is_scanned_once(tmp_path, monkeypatch):
+    """A Windows junction back to a parent is no symlink; the scan must still not loop."""
+    (tmp_path / "dog.1.jpg").write_bytes(jpeg(1, 1))
+    loop = tmp_path / "loop"
+    loop.mkdir()
+    real_stat = os.stat
+
+    def stat(path, *args, **kwargs):  # "loop" is the root again, as through a junction
+        return real_stat(tmp_path if os.fspath(path) == os.fspath(loop) else path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", stat)
+    X, y, names, skipped = build_dataset(tmp_path, progress=False)
+    assert names == ["dog.1.jpg"]
+    assert "folder seen before" in reasons(skipped)["loop"]
