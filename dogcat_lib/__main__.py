@@ -111,7 +111,7 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
     except OSError as exc:  # a full disk, a read-only folder, a file locked by another program
         raise DogcatError(f"{exc.filename or args.output}: {exc.strerror or exc}") from exc
     if args.skipped is not None:
-        _write_skipped(result.skipped, args.skipped)
+        result.skipped.write_tsv(args.skipped)
     seconds = time.perf_counter() - start
     counts = result.class_counts
     size_mb = result.path.stat().st_size / 1e6
@@ -121,13 +121,6 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
     )
     print(result.skipped.summary())
     return 0
-
-
-def _write_skipped(skipped, path: Path) -> None:
-    from .atomic import atomic_write_bytes
-
-    lines = "".join(f"{name}\t{reason}\n" for name, reason in skipped)
-    atomic_write_bytes(path, ("name\treason\n" + lines).encode("utf-8"))
 
 
 def cmd_sample(args: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from .errors import DatasetError, ImageError
-from .images import COLORS, MAX_FILE_BYTES, decode_pixels
+from .images import COLORS, MAX_FILE_BYTES, decode_pixels, read_file_bytes
 from .labels import CLASS_NAMES, label_with_reason
 from .parallel import ordered_map
 
@@ -48,6 +48,13 @@ class SkipReport:
             return "skipped 0"
         parts = "; ".join(f"{n} x {reason}" for reason, n in self.counts().items())
         return f"skipped {len(self.items)}: {parts}"
+
+    def write_tsv(self, path: str | os.PathLike) -> Path:
+        """Every skipped entry and its reason as ``name<TAB>reason`` lines (atomically)."""
+        from .atomic import atomic_write_bytes
+
+        lines = "".join(f"{name}\t{reason}\n" for name, reason in self.items)
+        return atomic_write_bytes(path, ("name\treason\n" + lines).encode("utf-8"))
 
     def __len__(self) -> int:
         return len(self.items)
@@ -112,11 +119,7 @@ class _FolderSource:
         return names
 
     def read(self, name: str) -> bytes:
-        with open(os.path.join(self.root, name), "rb") as f:
-            nbytes = os.fstat(f.fileno()).st_size
-            if nbytes > MAX_FILE_BYTES:
-                raise ImageError(f"file too large ({nbytes:,} bytes)")
-            return f.read()
+        return read_file_bytes(os.path.join(self.root, name))
 
     def close(self) -> None:
         pass
@@ -346,7 +349,6 @@ def build_dataset(
         raise ValueError(f"color must be one of {COLORS}, not {color!r}")
     if limit is not None and limit < 1:
         raise ValueError(f"limit must be a positive number of photos, not {limit!r}")
-    workers = default_workers() if workers is None else max(1, int(workers))
     src = open_source(source)
     try:
         skipped = SkipReport()
@@ -408,9 +410,3 @@ def _top_up(src, candidates, names, X, y, limit, size, color, fast, workers, pro
         y = np.concatenate([y, y2])[order]
         names = [(names + names2)[i] for i in order]
     return X, y, names
-
-
-def class_counts(y: np.ndarray) -> dict[str, int]:
-    """``{'cat': n0, 'dog': n1}`` for a label vector."""
-    counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=2)
-    return {name: int(counts[i]) for i, name in enumerate(CLASS_NAMES)}

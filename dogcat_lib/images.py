@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import os
 import warnings
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -200,6 +199,15 @@ def decode_pixels(
     return np.ascontiguousarray(cv2.resize(image, (size, size), interpolation=interpolation))
 
 
+def read_file_bytes(path: str | os.PathLike) -> bytes:
+    """A file's bytes, refusing (ImageError) one larger than ``MAX_FILE_BYTES`` before reading it."""
+    with open(path, "rb") as f:
+        nbytes = os.fstat(f.fileno()).st_size
+        if nbytes > MAX_FILE_BYTES:
+            raise ImageError(f"file too large ({nbytes:,} bytes)")
+        return f.read()
+
+
 def load_pixels(
     path_or_bytes: str | os.PathLike | bytes,
     size: int = 80,
@@ -216,8 +224,5 @@ def load_pixels(
     if isinstance(path_or_bytes, bytes | bytearray | memoryview):
         data = bytes(path_or_bytes)
     else:
-        path = Path(path_or_bytes)
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ImageError(f"file too large ({path.stat().st_size:,} bytes)")
-        data = path.read_bytes()
+        data = read_file_bytes(path_or_bytes)
     return decode_pixels(data, size, color, fast=fast, max_pixels=max_pixels)
