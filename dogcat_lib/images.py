@@ -226,3 +226,18 @@ def load_pixels(
     else:
         data = read_file_bytes(path_or_bytes)
     return decode_pixels(data, size, color, fast=fast, max_pixels=max_pixels)
+
+
+def image_shape(n_pixels: int) -> tuple[int, int, int]:
+    """(size, size, channels) of a CSV row of ``n_pixels`` values: size² gray or size²·3 RGB.
+
+    The two never collide (3·size² is never a square), so the shape follows from the width.
+    """
+    n_pixels = int(n_pixels)
+    for channels in (1, 3):
+        size = round((n_pixels / channels) ** 0.5)
+        if n_pixels > 0 and size * size * channels == n_pixels:
+            return (size, size, channels)
+    raise ImageError(
+        f"{n_pixels} pixel columns are neither size x size (gray) nor size x size x 3 (RGB) images"
+    )
