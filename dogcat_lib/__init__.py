@@ -6,6 +6,16 @@ Step one (notebook 01, no TensorFlow needed): photos -> ONE CSV::
     X, y, names, skipped = build_dataset("train.zip")
     write_csv(X, y, "dogs-vs-cats.csv")
 
+Step two (notebook 02, TensorFlow imported only here): the CSV -> a trained CNN::
+
+    from dogcat_lib import read_csv, split_dataset, fit_scaler, build_reference_cnn, train, evaluate
+    X, y = read_csv("dogs-vs-cats.csv")
+    data = split_dataset(X, y, seed=0)                # stratified: train / validation / test
+    scaler = fit_scaler(data.X_train)                 # statistics of the training split only
+    model = build_reference_cnn(scaling=scaler.layer((80, 80, 1)))
+    history = train(model, data, epochs=100)
+    print(evaluate(model, data.X_test, data.y_test).report())
+
 Names are imported on first use, so ``import dogcat_lib`` stays fast and light.
 """
 
@@ -34,6 +44,29 @@ _EXPORTS = {
     "read_csv": "csvio",
     "make_sample": "sample",
     "preprocess_to_csv": "preprocess",
+    "image_shape": "images",
+    "split_dataset": "scaling",
+    "Splits": "scaling",
+    "fit_scaler": "scaling",
+    "PixelScaler": "scaling",
+    "leak_report": "scaling",
+    "build_reference_cnn": "models",
+    "build_model": "models",
+    "trainable_params": "models",
+    "get_strategy": "training",
+    "train": "training",
+    "evaluate": "training",
+    "Evaluation": "training",
+    "train_from_csv": "training",
+    "save_model": "training",
+    "load_model": "training",
+    "predict": "predict",
+    "write_submission": "predict",
+    "plot_history": "plots",
+    "plot_confusion_matrix": "plots",
+    "plot_mistakes": "plots",
+    "find_csv": "colab",
+    "in_colab": "colab",
     "DogcatError": "errors",
     "DatasetError": "errors",
     "ImageError": "errors",
@@ -42,14 +75,33 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
+    from .colab import find_csv, in_colab
     from .csvio import read_csv, write_csv
     from .dataset import Dataset, SkipReport, build_dataset, list_photos, read_photo
     from .errors import DatasetError, DogcatError, ImageError
-    from .images import decode_pixels, load_pixels
+    from .images import decode_pixels, image_shape, load_pixels
     from .labels import CAT, CLASS_NAMES, DOG, label_from_name
-    from .plots import plot_preprocessing_steps, plot_sample_grid
+    from .models import build_model, build_reference_cnn, trainable_params
+    from .plots import (
+        plot_confusion_matrix,
+        plot_history,
+        plot_mistakes,
+        plot_preprocessing_steps,
+        plot_sample_grid,
+    )
+    from .predict import predict, write_submission
     from .preprocess import preprocess_to_csv
     from .sample import make_sample
+    from .scaling import PixelScaler, Splits, fit_scaler, leak_report, split_dataset
+    from .training import (
+        Evaluation,
+        evaluate,
+        get_strategy,
+        load_model,
+        save_model,
+        train,
+        train_from_csv,
+    )
 
 
 def __getattr__(name: str):

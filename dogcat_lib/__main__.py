@@ -2,6 +2,9 @@
 
 dogcat preprocess train.zip -o dogs-vs-cats.csv      # step one of the course (notebook 01)
 dogcat sample -o runs/sample/train.zip               # a generated, Kaggle-like sample
+dogcat train dogs-vs-cats.csv -o runs/reference      # step two: the course's CNN (notebook 02)
+dogcat evaluate runs/reference/model.keras other.csv
+dogcat predict runs/reference/model.keras test1.zip -o submission.csv
 """
 
 from __future__ import annotations
@@ -19,6 +22,13 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, not {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
     return value
 
 
@@ -85,6 +95,57 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--unlabelled", type=int, default=0, help="unlabelled test1/ photos (default 0)")
     sample.add_argument("--seed", type=int, default=0)
     sample.set_defaults(func=cmd_sample)
+
+    tr = sub.add_parser(
+        "train",
+        help="the CSV -> a trained CNN: model.keras, history.csv, metrics.json, figures/",
+        description="Split the CSV (stratified, seeded: 70%% train+validation, 30%% test), scale with "
+        "statistics of the training split only, train with early stopping, evaluate on the test split.",
+    )
+    tr.add_argument("csv", metavar="CSV", type=Path, help="the CSV from `dogcat preprocess`")
+    tr.add_argument("-o", "--output", type=Path, required=True, metavar="DIR", help="e.g. runs/reference")
+    tr.add_argument("--epochs", type=_positive_int, default=100, help="at most this many (default 100)")
+    tr.add_argument("--batch-size", type=_positive_int, default=100, help="default 100")
+    tr.add_argument("--model", default="reference", help="which builder (default: reference, the course's)")
+    tr.add_argument("--seed", type=int, default=0, help="split, initial weights and shuffling (default 0)")
+    tr.add_argument(
+        "--max-minutes",
+        type=_positive_float,
+        default=None,
+        metavar="M",
+        help="stop before an epoch that would end after M minutes of training; the best weights are kept",
+    )
+    tr.add_argument(
+        "--patience", type=_positive_int, default=10, help="early stopping: epochs without a better val_loss"
+    )
+    tr.add_argument("--overwrite", action="store_true", help="replace a model already in DIR")
+    tr.add_argument("-q", "--quiet", action="store_true", help="no per-epoch lines")
+    tr.set_defaults(func=cmd_train)
+
+    ev = sub.add_parser("evaluate", help="a trained model on a CSV: loss, accuracy, confusion matrix")
+    ev.add_argument("model", metavar="MODEL", type=Path, help="a model.keras from `dogcat train`")
+    ev.add_argument("csv", metavar="CSV", type=Path)
+    ev.add_argument(
+        "--test-split",
+        action="store_true",
+        help="only the rows `dogcat train` held out for testing from this same CSV (use the same --seed)",
+    )
+    ev.add_argument("--seed", type=int, default=0, help="with --test-split: the seed of the training run")
+    ev.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the figures as JSON")
+    ev.set_defaults(func=cmd_evaluate)
+
+    pr = sub.add_parser(
+        "predict",
+        help="P(dog) for a photo, a folder or a zip; -o writes Kaggle's submission (id,label)",
+    )
+    pr.add_argument("model", metavar="MODEL", type=Path, help="a model.keras from `dogcat train`")
+    pr.add_argument("source", metavar="SRC", type=Path, help="a photo, a folder, or a zip (e.g. test1.zip)")
+    pr.add_argument(
+        "-o", "--output", type=Path, default=None, metavar="submission.csv",
+        help="write Kaggle's submission: id,label with label = P(dog), sorted by id",
+    )  # fmt: skip
+    pr.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    pr.set_defaults(func=cmd_predict)
     return parser
 
 
@@ -134,6 +195,68 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from .training import train_from_csv
+
+    run = train_from_csv(
+        args.csv,
+        args.output,
+        model_name=args.model,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        max_minutes=args.max_minutes,
+        patience=args.patience,
+        overwrite=args.overwrite,
+        verbose=0 if args.quiet else 2,
+    )
+    attrs = run.history.attrs
+    print(
+        f"trained {args.model} on {run.splits.sizes()['train']:,} photos: {attrs['epochs_run']} epochs "
+        f"in {run.seconds:.0f} s, stopped by {attrs['stopped_by']}; best epoch {attrs['best_epoch']}"
+    )
+    print(run.evaluation.report())
+    print(f"wrote {run.out_dir}/: model.keras, history.csv, metrics.json, figures/")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .csvio import read_csv
+    from .training import check_fits, evaluate, load_model, write_metrics
+
+    model = load_model(args.model)
+    X, y = read_csv(args.csv)
+    check_fits(model, X, str(args.csv))
+    if args.test_split:
+        from .scaling import split_dataset
+
+        splits = split_dataset(X, y, seed=args.seed)
+        X, y = splits.X_test, splits.y_test
+    result = evaluate(model, X, y)
+    print(result.report())
+    print(f"confusion (rows: true cat, dog; columns: predicted cat, dog): {result.confusion.tolist()}")
+    if args.json is not None:
+        write_metrics(result, args.json, model=str(args.model), csv=str(args.csv), test_split=args.test_split)
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from .predict import predict, write_submission
+
+    frame = predict(args.model, args.source, progress=not args.quiet)
+    counts = frame["class"].value_counts()
+    print(
+        f"{len(frame):,} photos: {counts.get('dog', 0):,} dog, {counts.get('cat', 0):,} cat"
+        f" ({frame.attrs['skipped'].summary()})"
+    )
+    if args.output is not None:
+        write_submission(frame, args.output)
+        print(f"wrote {args.output}: id,label (label = P(dog)) for {len(frame):,} photos")
+    else:
+        print(frame.head(20).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dogcat`` console script; returns the exit status."""
     parser = build_parser()
@@ -143,8 +266,12 @@ def main(argv: list[str] | None = None) -> int:
     except DogcatError as exc:
         print(f"dogcat {args.command}: error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a disk full, a permission denied: name the file, no traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"dogcat {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
-        print(f"dogcat {args.command}: interrupted; nothing was written", file=sys.stderr)
+        print(f"dogcat {args.command}: interrupted; no file was left half-written", file=sys.stderr)
         return 130
 
 

@@ -78,3 +78,92 @@ def plot_sample_grid(
         ax.axis("off")
     fig.tight_layout()
     return _save(fig, path)
+
+
+def plot_history(history, title: str = "", path: str | os.PathLike | None = None):
+    """The course's curves side by side: accuracy and loss per epoch, train vs validation.
+
+    ``history``: the DataFrame :func:`~dogcat_lib.training.train` returns (or ``fit().history``
+    as a dict). The best validation-loss epoch is marked: where the two loss curves part, the
+    model starts to memorise. Notebook 02, "Reading the curves".
+    """
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    frame = pd.DataFrame(history)
+    epochs = frame["epoch"].to_numpy() if "epoch" in frame else np.arange(1, len(frame) + 1)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    for ax, metric in zip(axes, ("accuracy", "loss"), strict=True):
+        ax.plot(epochs, frame[metric], "o-", ms=3, label="train")
+        if f"val_{metric}" in frame:
+            ax.plot(epochs, frame[f"val_{metric}"], "o-", ms=3, label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.set_title(f"{metric}: train vs validation", fontsize=10)
+        ax.grid(alpha=0.3)
+    if "val_loss" in frame and len(frame):
+        best = epochs[int(np.argmin(frame["val_loss"].to_numpy()))]
+        for ax in axes:
+            ax.axvline(best, color="gray", ls="--", lw=1, label=f"best val_loss (epoch {best})")
+    for ax in axes:
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_confusion_matrix(confusion: np.ndarray, title: str = "", path: str | os.PathLike | None = None):
+    """The 2x2 confusion matrix (rows: true class, columns: predicted), with counts and row shares."""
+    import matplotlib.pyplot as plt
+
+    from .labels import CLASS_NAMES
+
+    confusion = np.asarray(confusion)
+    shares = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(4.2, 3.8))
+    ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    for (i, j), count in np.ndenumerate(confusion):
+        ax.text(j, i, f"{count:,}\n{shares[i, j]:.0%}", ha="center", va="center",
+                color="white" if shares[i, j] > 0.5 else "black")  # fmt: skip
+    ax.set_xticks([0, 1], [f"predicted {c}" for c in CLASS_NAMES])
+    ax.set_yticks([0, 1], [f"true {c}" for c in CLASS_NAMES])
+    ax.set_title(title or "confusion matrix", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_mistakes(
+    X: np.ndarray,
+    y: np.ndarray,
+    proba: np.ndarray,
+    n: int = 8,
+    path: str | os.PathLike | None = None,
+):
+    """The ``n`` most confidently wrong photos, titled with the truth and P(dog).
+
+    X: (N, D) uint8 rows (shape inferred: size² gray or size²·3 RGB), y: (N,) labels,
+    proba: (N,) P(dog) from :func:`~dogcat_lib.training.evaluate`. Notebook 02, "Mistakes".
+    """
+    import matplotlib.pyplot as plt
+
+    from .images import image_shape
+    from .labels import CLASS_NAMES
+
+    y = np.asarray(y).astype(int)
+    proba = np.asarray(proba, dtype=np.float64)
+    confidence_wrong = np.abs(proba - y)  # 1.0: sure of the wrong class
+    wrong = np.flatnonzero(confidence_wrong > 0.5)
+    picks = wrong[np.argsort(-confidence_wrong[wrong], kind="stable")][:n]
+    shape = image_shape(np.asarray(X).shape[1])
+    fig, axes = plt.subplots(1, max(len(picks), 1), figsize=(2 * max(len(picks), 1), 2.5), squeeze=False)
+    for ax, i in zip(axes[0], picks, strict=False):
+        ax.imshow(X[i].reshape(shape).squeeze(), cmap="gray" if shape[2] == 1 else None, vmin=0, vmax=255)
+        ax.set_title(f"true {CLASS_NAMES[y[i]]}\nP(dog)={proba[i]:.2f}", fontsize=8)
+    for ax in axes[0]:
+        ax.axis("off")
+    if len(picks) == 0:
+        axes[0][0].text(0.5, 0.5, "no mistakes", ha="center", va="center")
+    fig.suptitle(f"the {len(picks)} most confident mistakes of {len(wrong):,}", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path)

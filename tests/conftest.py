@@ -107,3 +107,31 @@ def sample_zip_or_skip() -> Path:
     if not path.is_file():
         pytest.skip(f"real sample not found at {path} (set DOGCAT_SAMPLE_ZIP to use it)")
     return path
+
+
+@pytest.fixture(scope="session")
+def sample_folder(tmp_path_factory) -> Path:
+    """A generated Kaggle-like sample: train/ (40 cats, 40 dogs) and test1/ (6 unlabelled photos)."""
+    from dogcat_lib import make_sample
+
+    return make_sample(tmp_path_factory.mktemp("sample") / "dogs-vs-cats", n_per_class=40, unlabelled=6)
+
+
+@pytest.fixture(scope="session")
+def tiny_csv(tmp_path_factory, sample_folder) -> Path:
+    """The course's CSV at 32x32 gray from the generated sample's train/ (80 rows, small and fast)."""
+    from dogcat_lib import preprocess_to_csv
+
+    out = tmp_path_factory.mktemp("csv") / "tiny.csv"
+    preprocess_to_csv(sample_folder / "train", out, size=32, progress=False, workers=1)
+    return out
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory, tiny_csv):
+    """One short ``train_from_csv`` run (2 epochs) shared by the tests that need a trained model."""
+    pytest.importorskip("tensorflow")
+    from dogcat_lib import train_from_csv
+
+    out = tmp_path_factory.mktemp("runs") / "tiny"
+    return train_from_csv(tiny_csv, out, epochs=2, batch_size=16, verbose=0)

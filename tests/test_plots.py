@@ -28,3 +28,41 @@ def test_sample_grid_gray_and_rgb(tmp_path):
     X3 = rng.integers(0, 256, (3, 8 * 8 * 3), dtype=np.uint8)
     plot_sample_grid(X3, y[:3], size=8, color="rgb", path=tmp_path / "grid.png")
     assert (tmp_path / "grid.png").stat().st_size > 0
+
+
+def test_history_curves_side_by_side_with_the_best_epoch_marked(tmp_path):
+    import pandas as pd
+
+    from dogcat_lib import plot_history
+
+    history = pd.DataFrame(
+        {"epoch": [1, 2, 3], "loss": [0.7, 0.5, 0.3], "accuracy": [0.5, 0.7, 0.9],
+         "val_loss": [0.69, 0.6, 0.65], "val_accuracy": [0.5, 0.66, 0.64]}
+    )  # fmt: skip
+    fig = plot_history(history, title="reference", path=tmp_path / "h.png")
+    assert [ax.get_ylabel() for ax in fig.axes] == ["accuracy", "loss"]
+    labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert labels == ["train", "validation", "best val_loss (epoch 2)"]
+    assert (tmp_path / "h.png").read_bytes()[:4] == b"\x89PNG"
+    plot_history({"loss": [1.0, 0.5], "accuracy": [0.5, 0.6]})  # a plain fit().history without validation
+
+
+def test_confusion_matrix_shows_counts_and_row_shares():
+    from dogcat_lib import plot_confusion_matrix
+
+    fig = plot_confusion_matrix(np.array([[30, 10], [5, 55]]))
+    texts = sorted(t.get_text() for t in fig.axes[0].texts)
+    assert texts == ["10\n25%", "30\n75%", "5\n8%", "55\n92%"]
+
+
+def test_mistakes_picks_the_most_confident_wrong_photos():
+    from dogcat_lib import plot_mistakes
+
+    X = np.zeros((5, 8 * 8), np.uint8)
+    y = np.array([0, 0, 1, 1, 0])
+    proba = np.array([0.9, 0.2, 0.05, 0.7, 0.6])  # wrong: 0 (0.9), 2 (0.95 sure of cat), 4 (0.6)
+    fig = plot_mistakes(X, y, proba, n=2)
+    assert [ax.get_title() for ax in fig.axes] == ["true dog\nP(dog)=0.05", "true cat\nP(dog)=0.90"]
+    assert "2 most confident mistakes of 3" in fig._suptitle.get_text()
+    none = plot_mistakes(X[:2], y[:2], np.array([0.1, 0.2]))
+    assert none.axes[0].texts[0].get_text() == "no mistakes"

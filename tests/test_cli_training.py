@@ -1,0 +1,115 @@
+"""`dogcat train / evaluate / predict`: what they write, and one-line errors that write nothing."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import pytest
+
+pytest.importorskip("tensorflow")
+
+from dogcat_lib import write_csv
+from dogcat_lib.__main__ import main
+
+
+def one_line_error(capsys, command: str) -> str:
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"dogcat {command}: error: ") and "\n" not in err, err
+    return err
+
+
+def test_train_writes_the_run_and_evaluate_repeats_its_test_figures(tiny_csv, tmp_path, capsys):
+    out = tmp_path / "runs" / "cli"
+    args = [
+        "train",
+        str(tiny_csv),
+        "-o",
+        str(out),
+        "--epochs",
+        "1",
+        "--batch-size",
+        "16",
+        "--seed",
+        "2",
+        "-q",
+    ]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "trained reference on 39 photos: 1 epochs" in printed and "test loss" in printed
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["seed"] == 2 and metrics["stopped_by"] == "all 1 epochs"
+
+    report = tmp_path / "eval.json"
+    assert main(["evaluate", str(out / "model.keras"), str(tiny_csv), "--test-split", "--seed", "2",
+                 "--json", str(report)]) == 0  # fmt: skip
+    again = json.loads(report.read_text())
+    assert again["n"] == metrics["n"] == 24
+    assert again["accuracy"] == pytest.approx(metrics["accuracy"]) and again["loss"] == pytest.approx(
+        metrics["loss"]
+    )
+
+    assert main(args) == 1  # a second run into the same folder is refused
+    assert "--overwrite" in one_line_error(capsys, "train")
+
+
+def test_predict_writes_kaggles_submission(trained_run, sample_folder, tmp_path, capsys):
+    submission = tmp_path / "submission.csv"
+    model = trained_run.out_dir / "model.keras"
+    assert main(["predict", str(model), str(sample_folder / "test1"), "-o", str(submission), "-q"]) == 0
+    lines = submission.read_text().splitlines()
+    assert lines[0] == "id,label" and [line.split(",")[0] for line in lines[1:]] == [
+        "1",
+        "2",
+        "3",
+        "4",
+        "5",
+        "6",
+    ]
+    assert all(0.0 <= float(line.split(",")[1]) <= 1.0 for line in lines[1:])
+    assert "6 photos:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "case", ["missing-csv", "wrong-width", "not-a-model", "foreign-zip", "missing-model"]
+)
+def test_bad_input_is_one_line_and_writes_nothing(case, trained_run, tiny_csv, tmp_path, capsys):
+    model, csv = trained_run.out_dir / "model.keras", tiny_csv
+    if case == "missing-csv":
+        csv = tmp_path / "nope.csv"
+    elif case == "wrong-width":
+        import numpy as np
+
+        csv = tmp_path / "wide.csv"
+        write_csv(np.zeros((8, 16 * 16), np.uint8), np.array([0, 1] * 4, np.uint8), csv)
+    elif case == "not-a-model":
+        model = tmp_path / "model.keras"
+        model.write_text("hello")
+    elif case == "foreign-zip":
+        model = tmp_path / "model.keras"
+        with zipfile.ZipFile(model, "w") as zf:
+            zf.writestr("a.txt", "x")
+    elif case == "missing-model":
+        model = tmp_path / "none.keras"
+    before = sorted(p.name for p in tmp_path.iterdir())
+
+    report, submission = tmp_path / "eval.json", tmp_path / "submission.csv"
+    assert main(["evaluate", str(model), str(csv), "--json", str(report)]) == 1
+    err = one_line_error(capsys, "evaluate")
+    if case == "wrong-width":
+        assert "16x16 gray" in err and "32x32 gray" in err
+    if case in ("not-a-model", "foreign-zip", "missing-model"):
+        assert main(["predict", str(model), str(tiny_csv.parent), "-o", str(submission), "-q"]) == 1
+        one_line_error(capsys, "predict")
+    if case == "missing-csv":
+        run = tmp_path / "run"
+        assert main(["train", str(csv), "-o", str(run), "--epochs", "1", "-q"]) == 1
+        assert "nope.csv" in one_line_error(capsys, "train")
+        assert not run.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no report, no submission, no run folder
+
+
+def test_train_rejects_an_unknown_model_before_reading_anything(tiny_csv, tmp_path, capsys):
+    assert main(["train", str(tiny_csv), "-o", str(tmp_path / "r"), "--model", "vgg99", "-q"]) == 1
+    assert "choose one of reference" in one_line_error(capsys, "train")
+    assert not (tmp_path / "r").exists()
