@@ -12,9 +12,11 @@ PY      := $(BIN)/python
 STAMP   := $(VENV)/.installed
 RUNS    := runs
 DATA    ?=
-# Smoke runs for `make test` use tiny generated data; `make demo` a few hundred photos.
+TEST1   ?=
+# Smoke runs for `make test` use tiny generated data; `make demo` a few hundred photos, a few epochs.
 DEMO_PER_CLASS ?= 200
-export TF_CPP_MIN_LOG_LEVEL := 2
+DEMO_EPOCHS ?= 8
+export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: setup demo test unit notebooks lint format bench clean help
@@ -30,18 +32,26 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
-demo: $(STAMP)  ## photos -> CSV end to end: a generated sample, or DATA=path/to/train.zip
+demo: $(STAMP)  ## photos -> CSV -> trained CNN end to end (generated sample, or DATA=path/to/train.zip)
 ifeq ($(strip $(DATA)),)
-	$(BIN)/dogcat sample -o $(RUNS)/demo/sample/train.zip --per-class $(DEMO_PER_CLASS) --unlabelled 20
-	$(eval SOURCE := $(RUNS)/demo/sample/train.zip)
+	$(BIN)/dogcat sample -o $(RUNS)/demo/sample --per-class $(DEMO_PER_CLASS) --unlabelled 20
+	$(eval SOURCE := $(RUNS)/demo/sample/train)
+	$(eval PREDICT := $(abspath $(RUNS)/demo/sample/test1))
 else
 	$(eval SOURCE := $(DATA))
+	$(eval PREDICT := $(if $(strip $(TEST1)),$(abspath $(TEST1))))
 endif
 	@mkdir -p $(RUNS)/demo
 	$(PY) -m papermill notebooks/01_preprocess_local.ipynb $(RUNS)/demo/01_preprocess_local.ipynb \
 		-k python3 --no-progress-bar \
 		-p SOURCE "$(abspath $(SOURCE))" -p OUT_CSV "$(abspath $(RUNS)/demo/dogs-vs-cats.csv)"
-	@echo "demo done: $(RUNS)/demo/dogs-vs-cats.csv and the executed notebook $(RUNS)/demo/01_preprocess_local.ipynb"
+	rm -rf $(RUNS)/demo/reference
+	$(PY) -m papermill notebooks/02_train_colab.ipynb $(RUNS)/demo/02_train_colab.ipynb \
+		-k python3 --no-progress-bar --log-output \
+		-p CSV_PATH "$(abspath $(RUNS)/demo/dogs-vs-cats.csv)" -p EPOCHS $(DEMO_EPOCHS) \
+		-p OUT_DIR "$(abspath $(RUNS)/demo/reference)" -p PREDICT_SOURCE "$(PREDICT)"
+	@echo "demo done, under $(RUNS)/demo/: dogs-vs-cats.csv, the executed notebooks 01 and 02,"
+	@echo "  and reference/ (model.keras, history.csv, figures/, submission.csv when there were test1 photos)"
 
 test: lint unit notebooks  ## everything CI runs: lint, unit tests, notebooks (papermill + nbval)
 
@@ -51,8 +61,10 @@ unit: $(STAMP)  ## unit tests, including each notebook run by papermill on gener
 notebooks: $(STAMP)  ## nbval: re-run the notebooks and compare the pinned cells' outputs
 	rm -rf $(RUNS)/nbval && mkdir -p $(RUNS)/nbval
 	$(BIN)/dogcat sample -o $(RUNS)/nbval/sample.zip --per-class 12 --unlabelled 2
+	$(BIN)/dogcat preprocess $(RUNS)/nbval/sample.zip -o $(RUNS)/nbval/train.csv --size 32 -q
 	$(PY) tests/notebook_tools.py $(RUNS)/nbval
 	cd $(RUNS)/nbval && DOGCAT_SOURCE="$$PWD/sample.zip" DOGCAT_OUT_CSV="$$PWD/smoke.csv" \
+		DOGCAT_CSV_PATH="$$PWD/train.csv" DOGCAT_EPOCHS=1 DOGCAT_BATCH_SIZE=8 DOGCAT_OUT_DIR="$$PWD/run02" \
 		../../$(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider \
 		--rootdir . --override-ini testpaths= *.ipynb
 
@@ -64,8 +76,9 @@ format: $(STAMP)  ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(STAMP)  ## speed and memory vs the course's procedure, on ../shared/data (writes bench/results/)
+bench: $(STAMP)  ## speed, memory and baseline accuracy vs the course's code, on ../shared/data (~40 min)
 	$(PY) bench/bench_preprocess.py
+	$(PY) bench/bench_training.py
 
 clean:  ## remove runs/ and caches (keeps .venv)
 	rm -rf $(RUNS) .pytest_cache .ruff_cache build dist *.egg-info

@@ -14,7 +14,20 @@ from dogcat_lib import read_csv
 
 REQUIRED_PARAMETERS = {
     "01_preprocess_local.ipynb": {"SOURCE", "OUT_CSV", "SIZE", "COLOR", "LIMIT", "SEED"},
+    "02_train_colab.ipynb": {"CSV_PATH", "EPOCHS", "BATCH_SIZE", "SEED", "MODEL"},
 }
+
+
+def test_every_course_notebook_has_its_parameters_listed():
+    assert {p.name for p in course_notebooks()} >= set(REQUIRED_PARAMETERS)
+
+
+def outputs_of(executed) -> tuple[list, str]:
+    nb = nbformat.read(executed, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    errors = [o for c in code for o in c.outputs if o.output_type == "error"]
+    text = "".join(o.get("text", "") for c in code for o in c.outputs)
+    return errors, text
 
 
 @pytest.mark.parametrize("path", course_notebooks(), ids=lambda p: p.name)
@@ -56,8 +69,47 @@ def test_notebook_01_runs_headlessly_on_generated_photos(photo_zip, tmp_path):
     X, y = read_csv(out_csv)
     assert X.dtype == np.uint8 and X.shape == (6, 32 * 32)
     assert np.bincount(y).tolist() == [3, 3]
-    nb = nbformat.read(executed, as_version=4)
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    errors, text = outputs_of(executed)
     assert not errors
-    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "round trip OK" in text and "\nskipped " in text
+
+
+@pytest.mark.notebook
+def test_notebook_02_trains_evaluates_and_predicts_headlessly(tiny_csv, sample_folder, tmp_path):
+    papermill = pytest.importorskip("papermill")
+    pytest.importorskip("tensorflow")
+    notebook = next(p for p in course_notebooks() if p.name == "02_train_colab.ipynb")
+    executed, out_dir = tmp_path / "02_executed.ipynb", tmp_path / "run"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    papermill.execute_notebook(
+        str(notebook),
+        str(executed),
+        parameters={
+            "CSV_PATH": str(tiny_csv),
+            "EPOCHS": 1,
+            "BATCH_SIZE": 16,
+            "SEED": 0,
+            "MODEL": "reference",
+            "OUT_DIR": str(out_dir),
+            "PREDICT_SOURCE": str(sample_folder / "test1"),
+        },
+        kernel_name="python3",
+        execution_timeout=300,
+        progress_bar=False,
+        cwd=str(tmp_path),
+    )
+    errors, text = outputs_of(executed)
+    assert not errors
+    assert "2,764,417 trainable parameters on 80x80 gray" in text
+    assert "train:     39 rows" in text and "test:     24 rows" in text
+    assert "scaled differently by the course's second scaler" in text and "diagnosis:" in text
+    assert "1 epochs, stopped by all 1 epochs" in text and "test loss" in text
+    for name in (
+        "model.keras",
+        "history.csv",
+        "submission.csv",
+        "figures/history.png",
+        "figures/confusion.png",
+    ):
+        assert (out_dir / name).is_file(), name
+    assert len((out_dir / "submission.csv").read_text().splitlines()) == 1 + 6
