@@ -26,6 +26,23 @@ _READ_BLOCK = 1024 * 1024  # 1 MB: fastest (cache-sized) and ~6 MB of temporarie
 _MAX_HEADER_BYTES = 16 * 1024 * 1024  # label + 512x512x3 pixel names fit in 16 MB
 _COMMA, _NEWLINE, _CR, _ZERO = 44, 10, 13, 48
 _GZIP_LEVEL = 1  # measured on the real sample: 8.5x faster than level 6 for a 23% larger file
+_ZSTD_LEVEL = 3  # zstd's default; on the real sample smaller than gzip -1 and faster (bench_compression.py)
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+COMPRESSED_SUFFIXES = {"gzip": ".gz", "zstd": ".zst"}
+
+
+def compression_of(path: str | os.PathLike) -> str | None:
+    """"gzip" for a name ending in .gz, "zstd" for .zst, None for a plain CSV."""
+    name = Path(path).name.lower()
+    return next((kind for kind, suffix in COMPRESSED_SUFFIXES.items() if name.endswith(suffix)), None)
+
+
+def _zstandard():
+    try:
+        import zstandard
+    except ImportError:  # a dependency of dogcat; missing only in a hand-made environment
+        raise DatasetError("a .zst CSV needs the zstandard package: pip install zstandard") from None
+    return zstandard
 
 
 def _token_table(terminator: bytes) -> np.ndarray:
@@ -82,18 +99,22 @@ def shuffled_order(n_rows: int, seed: int | None = 0) -> np.ndarray:
 def write_csv_text(
     path: str | os.PathLike, n_pixels: int, chunks: Iterable[bytes], *, compresslevel: int = _GZIP_LEVEL
 ) -> Path:
-    """Write the header and already formatted row text atomically (gzip when ``path`` ends in .gz).
+    """Write the header and already formatted row text atomically (gzip for .gz, zstd for .zst).
 
     If ``chunks`` raises, nothing appears under ``path``. Shared by :func:`write_csv` and the
     streaming :func:`dogcat_lib.preprocess.preprocess_to_csv`.
     """
     path = Path(path)
+    kind = compression_of(path)
+    if kind == "zstd":
+        zstd = _zstandard().ZstdCompressor(level=_ZSTD_LEVEL, threads=-1)  # all cores
     with atomic_output(path) as raw:
-        out = (
-            gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=compresslevel, mtime=0)
-            if path.name.endswith(".gz")
-            else raw
-        )
+        if kind == "gzip":
+            out = gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=compresslevel, mtime=0)
+        elif kind == "zstd":
+            out = zstd.stream_writer(raw, closefd=False)
+        else:
+            out = raw
         out.write(header_line(n_pixels))
         for text in chunks:
             out.write(text)
@@ -133,7 +154,8 @@ def write_csv(
     with ``np.random.default_rng(seed)`` (``seed=None`` keeps the given order), so the same
     arrays and seed give the same bytes. The file appears atomically (a temp file in the same
     folder, then a rename): a crash or Ctrl-C never leaves half a CSV under ``path``. A path
-    ending in ``.gz`` is gzip-compressed (still readable by ``pd.read_csv``). Returns the path.
+    ending in ``.gz`` is gzip-compressed, ``.zst`` zstd-compressed (both still readable by
+    ``pd.read_csv``; zstd needs the ``zstandard`` package, a dependency of dogcat). Returns the path.
     """
     X, y = _validate_arrays(X, y)
     path = Path(path)
@@ -145,12 +167,62 @@ def write_csv(
 # ----------------------------------------------------------------------------------- reading
 
 
+def _read_errors() -> tuple[type[BaseException], ...]:
+    """What a damaged plain, gzip or zstd file raises while being read."""
+    errors: tuple[type[BaseException], ...] = (OSError, EOFError, gzip.BadGzipFile)
+    try:
+        import zstandard
+    except ImportError:
+        return errors
+    return (*errors, zstandard.ZstdError)
+
+
 def _open_binary(path: Path):
     with open(path, "rb") as probe:
-        magic = probe.read(2)
-    if magic == b"\x1f\x8b":
+        magic = probe.read(4)
+    if magic[:2] == b"\x1f\x8b":
         return gzip.open(path, "rb")
+    if magic == _ZSTD_MAGIC:
+        return _ZstdReader(path)
     return open(path, "rb")
+
+
+class _ZstdReader:
+    """Read a .zst file as a stream; like ``gzip``, a file that ends before its frame does raises EOFError."""
+
+    def __init__(self, path: Path):
+        self._file = open(path, "rb")  # noqa: SIM115 - closed by close() / __exit__
+        self._decoder = _zstandard().ZstdDecompressor().decompressobj()
+        self._pending = b""
+
+    def read(self, size: int) -> bytes:
+        while len(self._pending) < size:
+            compressed = self._file.read(1 << 20)
+            if not compressed:
+                if not self._decoder.eof:
+                    raise EOFError("the zstd file ended before its end-of-frame marker (truncated)")
+                break
+            self._pending += self._decode(compressed)
+        out, self._pending = self._pending[:size], self._pending[size:]
+        return out
+
+    def _decode(self, compressed: bytes) -> bytes:
+        out = []
+        while compressed:
+            if self._decoder.eof:  # another frame follows (zstd files may be concatenated)
+                self._decoder = _zstandard().ZstdDecompressor().decompressobj()
+            out.append(self._decoder.decompress(compressed))
+            compressed = self._decoder.unused_data if self._decoder.eof else b""
+        return b"".join(out)
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def _lines_blocks(stream, first: bytes) -> Iterator[bytes]:
@@ -243,7 +315,7 @@ def read_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     """Read the course's CSV into ``X`` (N, D) uint8 and ``y`` (N,) uint8, validating every value.
 
     Accepts what :func:`write_csv` and the course's pandas code write: the ``label`` column first
-    or last, ``\\n`` or ``\\r\\n`` line ends, plain or gzip. Raises :class:`DatasetError` naming
+    or last, ``\\n`` or ``\\r\\n`` line ends, plain, gzip or zstd. Raises :class:`DatasetError` naming
     the row and column and the fix for: an empty file, no ``label`` column, pixel columns not
     named 0..D-1 (an index column, say), a row with the wrong number of fields, a value that is
     not an integer 0..255, a label other than 0/1, or a header with no rows.
@@ -254,7 +326,7 @@ def read_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     with _open_binary(path) as stream:
         try:
             head = stream.read(_READ_BLOCK)
-        except (OSError, EOFError) as exc:
+        except _read_errors() as exc:
             raise DatasetError(f"{path} cannot be read ({exc})") from exc
         if not head.strip():
             raise DatasetError(f"{path} is empty: expected a header `label,0,1,...` and one row per photo")
@@ -278,7 +350,7 @@ def read_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
                 _lines_blocks(stream, head[newline + 1 :]), columns, label_at, path
             ):
                 rows.append(X_part, y_part)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        except _read_errors() as exc:
             raise DatasetError(
                 f"{path} is damaged after data row {rows.n:,} ({exc}); re-create or re-upload it"
             ) from exc
@@ -291,13 +363,18 @@ def _max_rows(path: Path, n_columns: int) -> int:
     """An upper bound of the data rows: every field takes at least 2 bytes ("7,").
 
     For gzip the uncompressed size comes from the trailer (exact below 4 GiB); 0 means unknown.
+    A streamed zstd frame does not record it: 8x the file is a guess (the course's CSV packs
+    about 3x), and the buffer grows if the guess was short.
     """
     size = path.stat().st_size
     with open(path, "rb") as f:
-        if f.read(2) == b"\x1f\x8b":
+        magic = f.read(4)
+        if magic[:2] == b"\x1f\x8b":
             f.seek(-4, os.SEEK_END)
             unpacked = int.from_bytes(f.read(4), "little")
             size = unpacked if size <= unpacked <= 64 * size else 0
+        elif magic == _ZSTD_MAGIC:
+            size *= 8
     return size // (2 * n_columns) + 1
 
 

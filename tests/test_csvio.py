@@ -155,6 +155,45 @@ def test_row_numbers_are_right_beyond_the_first_block(tmp_path, monkeypatch):
         read_csv(tmp_path / "bad.csv")
 
 
+def test_zstd_by_extension_deterministic_smaller_and_readable_by_pandas(tmp_path, arrays):
+    zstandard = pytest.importorskip("zstandard")
+    X, y = arrays
+    path = write_csv(X[:50], y[:50], tmp_path / "d.csv.zst")
+    assert path.read_bytes()[:4] == b"\x28\xb5\x2f\xfd"
+    assert path.read_bytes() == write_csv(X[:50], y[:50], tmp_path / "e.csv.zst").read_bytes()
+    plain = write_csv(X[:50], y[:50], tmp_path / "f.csv").read_bytes()
+    assert zstandard.ZstdDecompressor().stream_reader(path.read_bytes()).read() == plain
+    X2, y2 = read_csv(path)
+    assert X2.shape == (50, 6400) and np.array_equal(
+        X2, pd.read_csv(tmp_path / "f.csv").iloc[:, 1:].to_numpy()
+    )
+    assert pd.read_csv(path).shape == (50, 6401)  # the course's pandas code reads it as it is
+
+
+def test_concatenated_zstd_frames_are_one_file(tmp_path, arrays):
+    zstandard = pytest.importorskip("zstandard")
+    X, y = arrays
+    text = write_csv(X[:30], y[:30], tmp_path / "d.csv", seed=None).read_bytes()
+    cut = text.index(b"\n", len(text) // 2) + 1
+    compressor = zstandard.ZstdCompressor()
+    (tmp_path / "two.csv.zst").write_bytes(compressor.compress(text[:cut]) + compressor.compress(text[cut:]))
+    X2, y2 = read_csv(tmp_path / "two.csv.zst")
+    np.testing.assert_array_equal(X2, X[:30])
+
+
+def test_missing_file_and_damaged_zstd(tmp_path, arrays):
+    pytest.importorskip("zstandard")
+    X, y = arrays
+    data = write_csv(X[:100], y[:100], tmp_path / "d.csv.zst").read_bytes()
+    (tmp_path / "cut.csv.zst").write_bytes(data[: len(data) // 2])
+    with pytest.raises(DatasetError, match="truncated"):
+        read_csv(tmp_path / "cut.csv.zst")
+    middle = len(data) // 2
+    (tmp_path / "bad.csv.zst").write_bytes(data[:middle] + bytes(64) + data[middle + 64 :])
+    with pytest.raises(DatasetError, match="corrupt|damaged|cannot be read"):
+        read_csv(tmp_path / "bad.csv.zst")
+
+
 def test_missing_file_and_damaged_gzip(tmp_path, arrays):
     with pytest.raises(DatasetError, match="does not exist"):
         read_csv(tmp_path / "nope.csv")
@@ -169,7 +208,7 @@ def test_a_row_estimate_that_is_too_small_still_reads_everything(tmp_path, array
     monkeypatch.setattr(csvio, "_max_rows", lambda path, n_columns: 3)
     monkeypatch.setattr(csvio, "_READ_BLOCK", 50_000)
     X, y = arrays
-    for name in ("d.csv", "d.csv.gz"):
+    for name in ("d.csv", "d.csv.gz", "d.csv.zst"):
         write_csv(X[:120], y[:120], tmp_path / name, seed=None)
         X2, y2 = read_csv(tmp_path / name)
         np.testing.assert_array_equal(X2, X[:120])
