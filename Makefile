@@ -13,13 +13,14 @@ STAMP   := $(VENV)/.installed
 RUNS    := runs
 DATA    ?=
 TEST1   ?=
+FROM    ?= kaggle
 # Smoke runs for `make test` use tiny generated data; `make demo` a few hundred photos, a few epochs.
 DEMO_PER_CLASS ?= 200
 DEMO_EPOCHS ?= 8
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup demo test unit notebooks lint format bench clean help
+.PHONY: setup data demo test unit notebooks lint format bench clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
@@ -32,8 +33,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
+data: $(STAMP)  ## download the real photos into data/: FROM=kaggle (an account) or FROM=petimages
+	$(BIN)/dogcat download --source $(FROM) -o data
+
 demo: $(STAMP)  ## photos -> CSV -> trained CNN end to end (generated sample, or DATA=path/to/train.zip)
 ifeq ($(strip $(DATA)),)
+	rm -rf $(RUNS)/demo/sample
 	$(BIN)/dogcat sample -o $(RUNS)/demo/sample --per-class $(DEMO_PER_CLASS) --unlabelled 20
 	$(eval SOURCE := $(RUNS)/demo/sample/train)
 	$(eval PREDICT := $(abspath $(RUNS)/demo/sample/test1))
@@ -78,6 +83,7 @@ format: $(STAMP)  ## apply ruff's formatting and safe fixes
 
 bench: $(STAMP)  ## speed, memory and baseline accuracy vs the course's code, on ../shared/data (~40 min)
 	$(PY) bench/bench_preprocess.py
+	$(PY) bench/bench_compression.py
 	$(PY) bench/bench_training.py
 
 clean:  ## remove runs/ and caches (keeps .venv)

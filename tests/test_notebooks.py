@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from notebook_tools import PIN_MARK, course_notebooks
 
-from dogcat_lib import read_csv
+from dogcat_lib import read_csv, write_csv
 
 REQUIRED_PARAMETERS = {
     "01_preprocess_local.ipynb": {"SOURCE", "OUT_CSV", "SIZE", "COLOR", "LIMIT", "SEED"},
@@ -80,12 +80,14 @@ def test_notebook_02_trains_evaluates_and_predicts_headlessly(tiny_csv, sample_f
     pytest.importorskip("tensorflow")
     notebook = next(p for p in course_notebooks() if p.name == "02_train_colab.ipynb")
     executed, out_dir = tmp_path / "02_executed.ipynb", tmp_path / "run"
+    X, y = read_csv(tiny_csv)  # the notebook reads the compressed CSV as it would from Drive
+    csv = write_csv(X, y, tmp_path / "tiny.csv.zst", seed=None)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     papermill.execute_notebook(
         str(notebook),
         str(executed),
         parameters={
-            "CSV_PATH": str(tiny_csv),
+            "CSV_PATH": str(csv),
             "EPOCHS": 1,
             "BATCH_SIZE": 16,
             "SEED": 0,
