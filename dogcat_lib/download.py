@@ -283,6 +283,8 @@ def download_dataset(
         archive = download_file(chosen, out / name, progress=progress, fix=fix).path
     elif train_zip.is_file() and zipfile.is_zipfile(train_zip):
         return train_zip  # already downloaded and extracted
+    elif (out / KAGGLE_ZIP).is_file() and zipfile.is_zipfile(out / KAGGLE_ZIP):
+        archive = out / KAGGLE_ZIP  # downloaded before; only the extraction is left
     else:
         token = kaggle_credentials()
         if token is None:

@@ -231,3 +231,6 @@ def test_kaggle_with_credentials_uses_the_kaggle_package(tmp_path, monkeypatch, 
     train_zip = download_dataset("kaggle", tmp_path / "data", progress=False)
     assert calls == ["authenticate", "dogs-vs-cats"]
     assert train_zip == tmp_path / "data" / "train.zip" and zipfile.is_zipfile(train_zip)
+    train_zip.unlink()  # an extraction that did not finish: the bundle is reused, not downloaded again
+    assert download_dataset("kaggle", tmp_path / "data", progress=False) == train_zip
+    assert calls == ["authenticate", "dogs-vs-cats"] and zipfile.is_zipfile(train_zip)
