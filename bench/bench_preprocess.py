@@ -13,35 +13,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SAMPLE = ROOT.parent / "shared" / "data" / "dogs-vs-cats-sample.zip"
-RESULTS = ROOT / "bench" / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory in MB.
-
-    Linux: VmHWM, which starts afresh at exec (``ru_maxrss`` would carry the parent's peak
-    over into a child started by fork + exec, inflating every child's figure).
-    """
-    status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 1e6 if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB on Linux
-
+from common import RESULTS, add_common_arguments, child_main, machine, peak_rss_mb, sample_missing
+from common import run_child as _run_child
 
 # ------------------------------------------------------------------------------ the variants
 
@@ -202,15 +184,7 @@ VARIANTS = {
 
 def run_child(variant: str, *args: str) -> dict:
     """Run one variant in a fresh interpreter; returns its figures plus its peak RSS."""
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", variant, *args],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"{variant} failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return _run_child(__file__, variant, *args)
 
 
 # ------------------------------------------------------------------------------ the driver
@@ -342,24 +316,15 @@ def write_report(results: dict) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--sample", type=Path, default=Path(os.environ.get("DOGCAT_SAMPLE_ZIP", DEFAULT_SAMPLE))
-    )
+    add_common_arguments(parser)
     parser.add_argument("--scale", type=int, default=24_000, help="also run on this many photos (0: off)")
-    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        variant, *rest = args.child
-        figures = VARIANTS[variant](*rest)
-        figures["peak_rss_mb"] = peak_rss_mb()
-        print(json.dumps(figures))
-        return 0
-    if not args.sample.is_file():
-        print(f"bench skipped: the real sample is not at {args.sample} (set DOGCAT_SAMPLE_ZIP)")
+        return child_main(VARIANTS, args.child)
+    if sample_missing(args, "preprocessing bench"):
         return 0
     results = {
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}",
+        "machine": machine(),
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "scales": {},
     }

@@ -418,6 +418,7 @@ def train_from_csv(
         epochs_run=history.attrs["epochs_run"],
         best_epoch=history.attrs["best_epoch"],
         stopped_by=history.attrs["stopped_by"],
+        max_minutes=max_minutes,
         train_seconds=round(seconds, 1),
         seconds_per_epoch=round(float(history["seconds"].mean()), 2),
         batch_size=batch_size,
