@@ -32,7 +32,7 @@ COMPRESSED_SUFFIXES = {"gzip": ".gz", "zstd": ".zst"}
 
 
 def compression_of(path: str | os.PathLike) -> str | None:
-    """"gzip" for a name ending in .gz, "zstd" for .zst, None for a plain CSV."""
+    """The compression a CSV name asks for: "gzip" (.gz), "zstd" (.zst) or None (plain)."""
     name = Path(path).name.lower()
     return next((kind for kind, suffix in COMPRESSED_SUFFIXES.items() if name.endswith(suffix)), None)
 
