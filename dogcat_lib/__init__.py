@@ -65,6 +65,12 @@ _EXPORTS = {
     "plot_history": "plots",
     "plot_confusion_matrix": "plots",
     "plot_mistakes": "plots",
+    "plot_augmentations": "plots",
+    "plot_history_comparison": "plots",
+    "augmentation": "models",
+    "build_improved_cnn": "models",
+    "build_transfer_cnn": "models",
+    "fine_tune": "models",
     "find_csv": "colab",
     "in_colab": "colab",
     "DogcatError": "errors",
@@ -81,10 +87,20 @@ if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
     from .errors import DatasetError, DogcatError, ImageError
     from .images import decode_pixels, image_shape, load_pixels
     from .labels import CAT, CLASS_NAMES, DOG, label_from_name
-    from .models import build_model, build_reference_cnn, trainable_params
+    from .models import (
+        augmentation,
+        build_improved_cnn,
+        build_model,
+        build_reference_cnn,
+        build_transfer_cnn,
+        fine_tune,
+        trainable_params,
+    )
     from .plots import (
+        plot_augmentations,
         plot_confusion_matrix,
         plot_history,
+        plot_history_comparison,
         plot_mistakes,
         plot_preprocessing_steps,
         plot_sample_grid,

@@ -134,7 +134,17 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("-o", "--output", type=Path, required=True, metavar="DIR", help="e.g. runs/reference")
     tr.add_argument("--epochs", type=_positive_int, default=100, help="at most this many (default 100)")
     tr.add_argument("--batch-size", type=_positive_int, default=100, help="default 100")
-    tr.add_argument("--model", default="reference", help="which builder (default: reference, the course's)")
+    tr.add_argument(
+        "--model",
+        default="reference",
+        help="reference (the course's CNN, default), improved (batch norm, augmentation, light head) "
+        "or transfer (MobileNetV3 trained on ImageNet)",
+    )
+    tr.add_argument(
+        "--no-pretrained",
+        action="store_true",
+        help="transfer: start from random weights instead of downloading ImageNet's (offline)",
+    )
     tr.add_argument("--seed", type=int, default=0, help="split, initial weights and shuffling (default 0)")
     tr.add_argument(
         "--max-minutes",
@@ -254,6 +264,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         patience=args.patience,
         overwrite=args.overwrite,
         verbose=0 if args.quiet else 2,
+        model_options={"weights": None} if args.no_pretrained and args.model == "transfer" else None,
     )
     attrs = run.history.attrs
     print(

@@ -167,3 +167,52 @@ def plot_mistakes(
     fig.suptitle(f"the {len(picks)} most confident mistakes of {len(wrong):,}", fontsize=10)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def plot_augmentations(
+    augment, X: np.ndarray, n: int = 8, seed: int = 0, path: str | os.PathLike | None = None
+):
+    """One training photo (row 0 of X) as the model sees it in ``n`` different epochs of augmentation.
+
+    ``augment``: the augmentation layer (:func:`~dogcat_lib.models.augmentation`). Notebook 03.
+    """
+    import keras
+    import matplotlib.pyplot as plt
+
+    from .images import image_shape
+
+    shape = image_shape(np.asarray(X).shape[1])
+    image = np.asarray(X[:1], dtype=np.float32).reshape(1, *shape)
+    keras.utils.set_random_seed(seed)
+    fig, axes = plt.subplots(1, n + 1, figsize=(1.6 * (n + 1), 2.0))
+    versions = [image[0]] + [keras.ops.convert_to_numpy(augment(image, training=True))[0] for _ in range(n)]
+    for i, (ax, version) in enumerate(zip(axes, versions, strict=True)):
+        shown = np.clip(version, 0, 255).astype(np.uint8).squeeze()
+        ax.imshow(shown, cmap="gray" if shape[2] == 1 else None, vmin=0, vmax=255)
+        ax.set_title("original" if i == 0 else f"epoch {i}", fontsize=8)
+        ax.axis("off")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_history_comparison(histories: dict, path: str | os.PathLike | None = None):
+    """Validation accuracy and loss per epoch of several models side by side (``{name: history}``).
+
+    Notebook 03: where the course's curve turns up, the remedies' keep going down.
+    """
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    for name, history in histories.items():
+        frame = pd.DataFrame(history)
+        epochs = frame["epoch"] if "epoch" in frame else np.arange(1, len(frame) + 1)
+        for ax, metric in zip(axes, ("val_accuracy", "val_loss"), strict=True):
+            ax.plot(epochs, frame[metric], "o-", ms=3, label=name)
+    for ax, metric in zip(axes, ("validation accuracy", "validation loss"), strict=True):
+        ax.set_xlabel("epoch")
+        ax.set_title(metric, fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return _save(fig, path)

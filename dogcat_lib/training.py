@@ -120,6 +120,7 @@ def train(
     seed: int = 0,
     verbose: int | str = "auto",
     callbacks: list | None = None,
+    reduce_lr_patience: int | None = None,
 ):
     """Fit ``model`` on ``data`` (a :class:`~dogcat_lib.scaling.Splits`); the history as a DataFrame.
 
@@ -130,7 +131,9 @@ def train(
     the end the best model is saved as ``model.keras`` and the log becomes ``history.csv``, each
     written atomically. The DataFrame has one row per epoch (``epoch`` from 1, ``loss``,
     ``accuracy``, ``val_loss``, ``val_accuracy``, ``seconds``) and ``attrs`` with the best epoch
-    and why training stopped.
+    and why training stopped. ``reduce_lr_patience``: halve the learning rate after that many
+    epochs without a better validation loss (ReduceLROnPlateau; the history gains a
+    ``learning_rate`` column).
     """
     import keras
     import pandas as pd
@@ -145,6 +148,10 @@ def train(
     stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
     timer = _EpochTimer()
     used = [stopper, timer, *(callbacks or [])]
+    if reduce_lr_patience is not None:
+        used.insert(
+            0, keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=reduce_lr_patience, min_lr=1e-6)
+        )
     limit = None
     if max_minutes is not None:
         limit = _time_limit_callback(max_minutes)
@@ -364,16 +371,18 @@ def train_from_csv(
     val_size: float = 0.3,
     overwrite: bool = False,
     verbose: int | str = 2,
+    model_options: dict | None = None,
 ) -> TrainingRun:
     """The whole of step two (``dogcat train``): CSV -> split -> scale -> train -> evaluate -> files.
 
     Writes into ``out_dir``: ``model.keras`` (best epoch), ``history.csv``, ``metrics.json``
     (test figures, epochs, seconds, settings) and ``figures/`` (history, confusion matrix,
-    mistakes, sample images). Everything is checked before anything is written, and an
+    mistakes, sample images). ``model_options`` go to the builder (e.g. ``{"weights": None}`` for
+    ``transfer``). Everything is checked before anything is written, and an
     ``out_dir`` that already holds a model is refused unless ``overwrite``.
     """
     from .csvio import read_csv
-    from .models import MODEL_BUILDERS, build_model
+    from .models import MODEL_BUILDERS, TRAINING_DEFAULTS, build_model
     from .plots import plot_confusion_matrix, plot_history, plot_mistakes, plot_sample_grid
     from .scaling import fit_scaler, split_dataset
 
@@ -389,11 +398,11 @@ def train_from_csv(
     splits = split_dataset(X, y, test_size=test_size, val_size=val_size, seed=seed)
     del X, y
     scaler = fit_scaler(splits.X_train)
-    model = build_model(model_name, shape, scaling=scaler.layer(shape), seed=seed)
+    model = build_model(model_name, shape, scaling=scaler.layer(shape), seed=seed, **(model_options or {}))
     start = time.perf_counter()
     history = train(
         model, splits, epochs=epochs, batch_size=batch_size, out_dir=out, patience=patience,
-        max_minutes=max_minutes, seed=seed, verbose=verbose,
+        max_minutes=max_minutes, seed=seed, verbose=verbose, **TRAINING_DEFAULTS.get(model_name, {}),
     )  # fmt: skip
     seconds = time.perf_counter() - start
     evaluation = evaluate(model, splits.X_test, splits.y_test, batch_size)
