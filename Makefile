@@ -17,10 +17,11 @@ FROM    ?= kaggle
 # Smoke runs for `make test` use tiny generated data; `make demo` a few hundred photos, a few epochs.
 DEMO_PER_CLASS ?= 200
 DEMO_EPOCHS ?= 8
+BUDGET ?= 20
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup data demo test unit notebooks lint format bench clean help
+.PHONY: setup data demo test unit notebooks lint format bench bench-accuracy clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
@@ -69,7 +70,8 @@ notebooks: $(STAMP)  ## nbval: re-run the notebooks and compare the pinned cells
 	$(BIN)/dogcat preprocess $(RUNS)/nbval/sample.zip -o $(RUNS)/nbval/train.csv --size 32 -q
 	$(PY) tests/notebook_tools.py $(RUNS)/nbval
 	cd $(RUNS)/nbval && DOGCAT_SOURCE="$$PWD/sample.zip" DOGCAT_OUT_CSV="$$PWD/smoke.csv" \
-		DOGCAT_CSV_PATH="$$PWD/train.csv" DOGCAT_EPOCHS=1 DOGCAT_BATCH_SIZE=8 DOGCAT_OUT_DIR="$$PWD/run02" \
+		DOGCAT_CSV_PATH="$$PWD/train.csv" DOGCAT_EPOCHS=1 DOGCAT_BATCH_SIZE=8 DOGCAT_OUT_DIR="$$PWD/run" \
+		DOGCAT_PRETRAINED=0 DOGCAT_FINE_TUNE_EPOCHS=1 \
 		../../$(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider \
 		--rootdir . --override-ini testpaths= *.ipynb
 
@@ -85,6 +87,10 @@ bench: $(STAMP)  ## speed, memory and baseline accuracy vs the course's code, on
 	$(PY) bench/bench_preprocess.py
 	$(PY) bench/bench_compression.py
 	$(PY) bench/bench_training.py
+	$(PY) bench/bench_input_sizes.py
+
+bench-accuracy: $(STAMP)  ## reference vs improved CNN, same split and budget (BUDGET=20 min each), real sample
+	$(PY) bench/bench_accuracy.py --minutes $(BUDGET)
 
 clean:  ## remove runs/ and caches (keeps .venv)
 	rm -rf $(RUNS) .pytest_cache .ruff_cache build dist *.egg-info

@@ -15,6 +15,7 @@ from dogcat_lib import read_csv, write_csv
 REQUIRED_PARAMETERS = {
     "01_preprocess_local.ipynb": {"SOURCE", "OUT_CSV", "SIZE", "COLOR", "LIMIT", "SEED"},
     "02_train_colab.ipynb": {"CSV_PATH", "EPOCHS", "BATCH_SIZE", "SEED", "MODEL"},
+    "03_beat_overfitting.ipynb": {"CSV_PATH", "EPOCHS", "SEED", "MODELS", "MAX_MINUTES", "PRETRAINED"},
 }
 
 
@@ -115,3 +116,38 @@ def test_notebook_02_trains_evaluates_and_predicts_headlessly(tiny_csv, sample_f
     ):
         assert (out_dir / name).is_file(), name
     assert len((out_dir / "submission.csv").read_text().splitlines()) == 1 + 6
+
+
+@pytest.mark.notebook
+def test_notebook_03_compares_the_remedies_headlessly(tiny_csv, tmp_path):
+    papermill = pytest.importorskip("papermill")
+    pytest.importorskip("tensorflow")
+    notebook = next(p for p in course_notebooks() if p.name == "03_beat_overfitting.ipynb")
+    executed, out_dir = tmp_path / "03_executed.ipynb", tmp_path / "run"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    papermill.execute_notebook(
+        str(notebook),
+        str(executed),
+        parameters={
+            "CSV_PATH": str(tiny_csv),
+            "EPOCHS": 1,
+            "BATCH_SIZE": 16,
+            "SEED": 0,
+            "MODELS": "reference,improved,transfer",
+            "PRETRAINED": False,  # no internet here: the transfer model starts from random weights
+            "FINE_TUNE_EPOCHS": 1,
+            "OUT_DIR": str(out_dir),
+        },
+        kernel_name="python3",
+        execution_timeout=300,
+        progress_bar=False,
+        cwd=str(tmp_path),
+    )
+    errors, text = outputs_of(executed)
+    assert not errors
+    assert "reference: 2,764,417 trainable parameters" in text and "improved : 1,126,625" in text
+    for name in ("reference", "improved", "transfer"):
+        assert f"{name}: test accuracy" in text
+        assert (out_dir / name / "model.keras").is_file()
+    assert "transfer: test accuracy" in text and "after 2 epochs" in text  # 1 frozen + 1 fine-tuning
+    assert (out_dir / "comparison.png").is_file()
