@@ -168,7 +168,7 @@ def build_transfer_cnn(
 
     Gray inputs are repeated to 3 channels and resized to ``image_size`` (ImageNet features need
     more than 80 pixels to work well). ``scaling`` is not used: the backbone scales its 0..255
-    inputs itself, as it was trained. ``weights="imagenet"`` downloads 4 MB of weights once
+    inputs itself, as it was trained. ``weights="imagenet"`` downloads the weights (a few MB) once
     (Colab, your machine); ``weights=None`` starts from random weights (offline, tests). After
     the head has learnt, :func:`fine_tune` unfreezes the backbone's top layers at a low rate.
     """
