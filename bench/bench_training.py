@@ -10,7 +10,7 @@ Run with ``make bench`` (or ``python bench/bench_training.py``). On the real sam
     ``train`` on a uint8 ``tf.data`` pipeline). ``--scale N`` repeats it on an N-row CSV made by
     tiling the sample's rows (25,000: the full Kaggle set's size, where memory matters).
 (b) ``--accuracy-minutes M``: the reference recipe with leak-free scaling trained by
-    ``train_from_csv`` within M minutes (early stopping on), and its test accuracy: the
+    ``dogcat train --max-minutes M`` (early stopping on), and its test accuracy: the
     baseline notebook 03's models must beat under the same budget.
 
 Figures are ratios within this one run; writes ``bench/results/training.json`` and ``.md``.
@@ -28,25 +28,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_accuracy import run_figures, train_one
 from common import RESULTS, add_common_arguments, child_main, machine, peak_rss_mb, sample_missing
 from common import run_child as _run_child
-
-
-def _epoch_timer():
-    import keras
-
-    class EpochTimer(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.seconds = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self.start)
-
-    return EpochTimer()
 
 
 def _summary(seconds: list[float], n_train: int, base_rss: float, tf_rss: float) -> dict:
@@ -76,6 +60,7 @@ def course_path(csv: str, epochs: str) -> dict:
     from sklearn.preprocessing import MinMaxScaler
 
     from dogcat_lib import build_reference_cnn
+    from dogcat_lib.training import _EpochTimer  # the timer `train` uses, so both paths time alike
 
     tf_rss = peak_rss_mb()
     df = pd.read_csv(csv)
@@ -88,7 +73,7 @@ def course_path(csv: str, epochs: str) -> dict:
     X_train = X_train.reshape(-1, 80, 80, 1)
     X_test = X_test.reshape(-1, 80, 80, 1)
     model = build_reference_cnn((80, 80, 1), scaling=keras.layers.Identity(), seed=0)
-    timer = _epoch_timer()
+    timer = _EpochTimer()
     model.fit(
         X_train, y_train.to_numpy(), validation_split=0.3, epochs=int(epochs), batch_size=100,
         callbacks=[timer], verbose=0,
@@ -113,48 +98,6 @@ def package_path(csv: str, epochs: str) -> dict:
     return _summary(history["seconds"].tolist(), len(data.y_train), 0.0, tf_rss)
 
 
-def accuracy_run(csv: str, minutes: str, out: str) -> dict:
-    """The reference recipe, leak-free, within a time budget: what `dogcat train --max-minutes` does."""
-    from dogcat_lib import train_from_csv
-
-    t0 = time.perf_counter()
-    run = train_from_csv(csv, out, max_minutes=float(minutes), verbose=0, overwrite=True)
-    return {
-        "test_accuracy": run.evaluation.accuracy,
-        "test_loss": run.evaluation.loss,
-        "epochs_run": run.history.attrs["epochs_run"],
-        "best_epoch": run.history.attrs["best_epoch"],
-        "stopped_by": run.history.attrs["stopped_by"],
-        "train_seconds": run.seconds,
-        "total_seconds": time.perf_counter() - t0,
-        "best_val_loss": float(run.history["val_loss"].min()),
-        "final_train_accuracy": float(run.history["accuracy"].iloc[-1]),
-        "budget_minutes": float(minutes),
-        "splits": run.splits.sizes(),
-    }
-
-
-def accuracy_from_run(run_dir: Path, budget_minutes: float) -> dict:
-    """The figures of a finished ``dogcat train`` run (metrics.json + history.csv), as accuracy_run gives."""
-    import pandas as pd
-
-    metrics = json.loads((run_dir / "metrics.json").read_text())
-    history = pd.read_csv(run_dir / "history.csv")
-    return {
-        "test_accuracy": metrics["accuracy"],
-        "test_loss": metrics["loss"],
-        "epochs_run": metrics["epochs_run"],
-        "best_epoch": metrics["best_epoch"],
-        "stopped_by": metrics["stopped_by"],
-        "train_seconds": metrics["train_seconds"],
-        "best_val_loss": float(history["val_loss"].min()),
-        "final_train_accuracy": float(history["accuracy"].iloc[-1]),
-        "budget_minutes": metrics.get("max_minutes") or budget_minutes,
-        "splits": metrics["splits"],
-        "source": f"dogcat train ... -o {run_dir}",
-    }
-
-
 def tiled_csv(csv: Path, rows: int, out: Path) -> Path:
     """An N-row CSV from the sample's real rows, repeated (same pixels, new order)."""
     import numpy as np
@@ -167,7 +110,7 @@ def tiled_csv(csv: Path, rows: int, out: Path) -> Path:
     return out
 
 
-VARIANTS = {"course_path": course_path, "package_path": package_path, "accuracy_run": accuracy_run}
+VARIANTS = {"course_path": course_path, "package_path": package_path}
 
 
 def run_child(variant: str, *args: str) -> dict:
@@ -297,17 +240,20 @@ def main() -> int:
         work = Path(tmp)
         csv = preprocess_to_csv(args.sample, work / "sample.csv", progress=False).path
         results["speed"]["4,000"] = compare("sample (4,000 rows)", csv, args.epochs)
+        acc = None
         if args.accuracy_from is not None:
-            results["accuracy"] = accuracy_from_run(args.accuracy_from, args.accuracy_minutes)
+            acc = run_figures(args.accuracy_from)
         elif args.accuracy_minutes:
             budget = f"{args.accuracy_minutes:g} min budget"
             print(f"\n== accuracy: reference recipe, leak-free, {budget}", flush=True)
-            acc = run_child("accuracy_run", str(csv), str(args.accuracy_minutes), str(work / "run"))
+            acc = train_one(csv, "reference", args.accuracy_minutes, work / "run")
             print(
                 f"  test accuracy {acc['test_accuracy']:.4f} after {acc['epochs_run']} epochs "
                 f"({acc['train_seconds']:.0f} s, {acc['stopped_by']}); best epoch {acc['best_epoch']}",
                 flush=True,
             )
+        if acc is not None:
+            acc["budget_minutes"] = acc["max_minutes"] or args.accuracy_minutes
             results["accuracy"] = acc
         if args.scale:
             big = tiled_csv(csv, args.scale, work / "scaled.csv")

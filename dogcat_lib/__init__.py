@@ -58,6 +58,8 @@ _EXPORTS = {
     "evaluate": "training",
     "Evaluation": "training",
     "train_from_csv": "training",
+    "overfitting_diagnosis": "training",
+    "train_and_compare": "compare",
     "save_model": "training",
     "load_model": "training",
     "predict": "predict",
@@ -82,6 +84,7 @@ __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
     from .colab import find_csv, in_colab
+    from .compare import train_and_compare
     from .csvio import read_csv, write_csv
     from .dataset import Dataset, SkipReport, build_dataset, list_photos, read_photo
     from .errors import DatasetError, DogcatError, ImageError
@@ -114,6 +117,7 @@ if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
         evaluate,
         get_strategy,
         load_model,
+        overfitting_diagnosis,
         save_model,
         train,
         train_from_csv,

@@ -195,13 +195,9 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
         if args.skipped.resolve() == args.output.resolve():
             raise DogcatError("--skipped and -o name the same file: choose two names")
     if args.compress is not None:
-        from .csvio import COMPRESSED_SUFFIXES, compression_of
+        from .csvio import with_compression
 
-        current = compression_of(args.output)
-        if current is not None and current != args.compress:
-            raise DogcatError(f"-o {args.output} is {current}, but --compress asks for {args.compress}")
-        if current is None:
-            args.output = args.output.with_name(args.output.name + COMPRESSED_SUFFIXES[args.compress])
+        args.output = with_compression(args.output, args.compress)
     start = time.perf_counter()
     try:
         result = preprocess_to_csv(

@@ -37,6 +37,21 @@ def compression_of(path: str | os.PathLike) -> str | None:
     return next((kind for kind, suffix in COMPRESSED_SUFFIXES.items() if name.endswith(suffix)), None)
 
 
+def with_compression(path: str | os.PathLike, kind: str) -> Path:
+    """``path`` named for ``kind`` ("zstd" or "gzip"), as ``dogcat preprocess --compress`` names it:
+    the suffix is added unless it is there already.
+
+    Raises DatasetError when the name already asks for the other compression (``d.csv.gz`` as zstd).
+    """
+    path = Path(path)
+    current = compression_of(path)
+    if current is None:
+        return path.with_name(path.name + COMPRESSED_SUFFIXES[kind])
+    if current != kind:
+        raise DatasetError(f"{path} is {current}, but --compress asks for {kind}")
+    return path
+
+
 def _zstandard():
     try:
         import zstandard

@@ -269,10 +269,11 @@ def download_dataset(
         remote = PETIMAGES
         chosen = url or os.environ.get(remote.url_env) or remote.url
         fix = f"Another address: --url URL or {remote.url_env}; or download it by hand into {out}/."
-        sized = remote if chosen == remote.url else RemoteFile(chosen, remote.filename)
+        official = chosen == remote.url  # a mirror's size and checksum are its own
         return download_file(
-            chosen, out / remote.filename, size=sized.size, sha256=sized.sha256, progress=progress, fix=fix
-        ).path
+            chosen, out / remote.filename, size=remote.size if official else None,
+            sha256=remote.sha256 if official else None, progress=progress, fix=fix,
+        ).path  # fmt: skip
     if source != "kaggle":
         raise DogcatError(f"unknown source {source!r}: choose kaggle or petimages")
     train_zip = out / "train.zip"

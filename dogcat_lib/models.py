@@ -16,14 +16,9 @@ from .errors import DogcatError
 REFERENCE_PARAMS = 2_764_417  # trainable parameters of the course's CNN on 80x80x1
 
 
-def _compile_as_the_course(model, learning_rate: float = 1e-4):
-    import keras
-
-    model.compile(
-        optimizer=keras.optimizers.RMSprop(learning_rate=learning_rate),
-        loss="binary_crossentropy",
-        metrics=["accuracy"],
-    )
+def _compile(model, optimizer):
+    """Binary cross-entropy and accuracy, as the course compiles; only the optimizer differs."""
+    model.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"])
     return model
 
 
@@ -76,7 +71,7 @@ def build_reference_cnn(
             name="reference_cnn",
         )
         if compile:
-            _compile_as_the_course(model, learning_rate)
+            _compile(model, keras.optimizers.RMSprop(learning_rate=learning_rate))
     return model
 
 
@@ -146,11 +141,7 @@ def build_improved_cnn(
         outputs = layers.Dense(1, activation="sigmoid", name="p_dog")(x)
         model = keras.Model(inputs, outputs, name="improved_cnn")
         if compile:
-            model.compile(
-                optimizer=keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=weight_decay),
-                loss="binary_crossentropy",
-                metrics=["accuracy"],
-            )
+            _compile(model, keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=weight_decay))
     return model
 
 
@@ -202,11 +193,7 @@ def build_transfer_cnn(
         outputs = layers.Dense(1, activation="sigmoid", name="p_dog")(x)
         model = keras.Model(inputs, outputs, name="transfer_mobilenet_v3")
         if compile:
-            model.compile(
-                optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-                loss="binary_crossentropy",
-                metrics=["accuracy"],
-            )
+            _compile(model, keras.optimizers.Adam(learning_rate=learning_rate))
     return model
 
 
@@ -230,12 +217,7 @@ def fine_tune(model, top_layers: int = 30, learning_rate: float = 1e-5):
     for layer in backbone.layers:
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.trainable = False
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-        loss="binary_crossentropy",
-        metrics=["accuracy"],
-    )
-    return model
+    return _compile(model, keras.optimizers.Adam(learning_rate=learning_rate))
 
 
 MODEL_BUILDERS: dict[str, Callable] = {

@@ -192,6 +192,32 @@ def train(
     return history
 
 
+def overfitting_diagnosis(history) -> str:
+    """Three lines on what the curves say (notebook 02, "Reading the curves").
+
+    The last epoch's gap between training and validation accuracy, how far the validation loss
+    has risen above its lowest point, and a verdict: overfitting when the gap exceeds 0.05 while
+    the validation loss rises, "too few epochs" below 5 epochs, otherwise "no clear overfitting".
+    """
+    last = history.iloc[-1]
+    lowest = float(history["val_loss"].min())
+    best = int(history["val_loss"].to_numpy().argmin()) + 1
+    gap = last["accuracy"] - last["val_accuracy"]
+    rise = last["val_loss"] - lowest
+    if gap > 0.05 and rise > 0:
+        verdict = "overfitting. The model memorises the training photos while validation gets worse."
+    elif len(history) < 5:
+        verdict = "too few epochs to tell; run with more EPOCHS."
+    else:
+        verdict = "no clear overfitting yet."
+    return (
+        f"last epoch {int(last['epoch'])}: accuracy train {last['accuracy']:.3f}, "
+        f"validation {last['val_accuracy']:.3f} (gap {gap:+.3f})\n"
+        f"validation loss: lowest {lowest:.4f} at epoch {best}, last {last['val_loss']:.4f} ({rise:+.4f})\n"
+        f"diagnosis: {verdict}"
+    )
+
+
 class _EpochTimer:
     """Wall-clock seconds per epoch (a Keras callback, built lazily so this module imports without Keras)."""
 

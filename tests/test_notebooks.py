@@ -23,6 +23,24 @@ def test_every_course_notebook_has_its_parameters_listed():
     assert {p.name for p in course_notebooks()} >= set(REQUIRED_PARAMETERS)
 
 
+def execute(name: str, parameters: dict, tmp_path):
+    """Run the course notebook ``name`` headlessly with ``parameters``; returns (errors, printed text)."""
+    papermill = pytest.importorskip("papermill")
+    notebook = next(p for p in course_notebooks() if p.name == name)
+    executed = tmp_path / f"executed_{name}"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    papermill.execute_notebook(
+        str(notebook),
+        str(executed),
+        parameters=parameters,
+        kernel_name="python3",
+        execution_timeout=300,
+        progress_bar=False,
+        cwd=str(tmp_path),
+    )
+    return outputs_of(executed)
+
+
 def outputs_of(executed) -> tuple[list, str]:
     nb = nbformat.read(executed, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
@@ -54,54 +72,32 @@ def test_committed_clean_with_a_parameters_cell_first(path):
 
 @pytest.mark.notebook
 def test_notebook_01_runs_headlessly_on_generated_photos(photo_zip, tmp_path):
-    papermill = pytest.importorskip("papermill")
     out_csv = tmp_path / "smoke.csv"
-    executed = tmp_path / "01_executed.ipynb"
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    papermill.execute_notebook(
-        str(course_notebooks()[0]),
-        str(executed),
-        parameters={"SOURCE": str(photo_zip), "OUT_CSV": str(out_csv), "SIZE": 32, "LIMIT": 6, "SEED": 1},
-        kernel_name="python3",
-        execution_timeout=300,
-        progress_bar=False,
-        cwd=str(tmp_path),
-    )
+    parameters = {"SOURCE": str(photo_zip), "OUT_CSV": str(out_csv), "SIZE": 32, "LIMIT": 6, "SEED": 1}
+    errors, text = execute("01_preprocess_local.ipynb", parameters, tmp_path)
     X, y = read_csv(out_csv)
     assert X.dtype == np.uint8 and X.shape == (6, 32 * 32)
     assert np.bincount(y).tolist() == [3, 3]
-    errors, text = outputs_of(executed)
     assert not errors
     assert "round trip OK" in text and "\nskipped " in text
 
 
 @pytest.mark.notebook
 def test_notebook_02_trains_evaluates_and_predicts_headlessly(tiny_csv, sample_folder, tmp_path):
-    papermill = pytest.importorskip("papermill")
     pytest.importorskip("tensorflow")
-    notebook = next(p for p in course_notebooks() if p.name == "02_train_colab.ipynb")
-    executed, out_dir = tmp_path / "02_executed.ipynb", tmp_path / "run"
+    out_dir = tmp_path / "run"
     X, y = read_csv(tiny_csv)  # the notebook reads the compressed CSV as it would from Drive
     csv = write_csv(X, y, tmp_path / "tiny.csv.zst", seed=None)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    papermill.execute_notebook(
-        str(notebook),
-        str(executed),
-        parameters={
-            "CSV_PATH": str(csv),
-            "EPOCHS": 1,
-            "BATCH_SIZE": 16,
-            "SEED": 0,
-            "MODEL": "reference",
-            "OUT_DIR": str(out_dir),
-            "PREDICT_SOURCE": str(sample_folder / "test1"),
-        },
-        kernel_name="python3",
-        execution_timeout=300,
-        progress_bar=False,
-        cwd=str(tmp_path),
-    )
-    errors, text = outputs_of(executed)
+    parameters = {
+        "CSV_PATH": str(csv),
+        "EPOCHS": 1,
+        "BATCH_SIZE": 16,
+        "SEED": 0,
+        "MODEL": "reference",
+        "OUT_DIR": str(out_dir),
+        "PREDICT_SOURCE": str(sample_folder / "test1"),
+    }
+    errors, text = execute("02_train_colab.ipynb", parameters, tmp_path)
     assert not errors
     assert "2,764,417 trainable parameters on 80x80 gray" in text
     assert "train:     39 rows" in text and "test:     24 rows" in text
@@ -120,30 +116,19 @@ def test_notebook_02_trains_evaluates_and_predicts_headlessly(tiny_csv, sample_f
 
 @pytest.mark.notebook
 def test_notebook_03_compares_the_remedies_headlessly(tiny_csv, tmp_path):
-    papermill = pytest.importorskip("papermill")
     pytest.importorskip("tensorflow")
-    notebook = next(p for p in course_notebooks() if p.name == "03_beat_overfitting.ipynb")
-    executed, out_dir = tmp_path / "03_executed.ipynb", tmp_path / "run"
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    papermill.execute_notebook(
-        str(notebook),
-        str(executed),
-        parameters={
-            "CSV_PATH": str(tiny_csv),
-            "EPOCHS": 1,
-            "BATCH_SIZE": 16,
-            "SEED": 0,
-            "MODELS": "reference,improved,transfer",
-            "PRETRAINED": False,  # no internet here: the transfer model starts from random weights
-            "FINE_TUNE_EPOCHS": 1,
-            "OUT_DIR": str(out_dir),
-        },
-        kernel_name="python3",
-        execution_timeout=300,
-        progress_bar=False,
-        cwd=str(tmp_path),
-    )
-    errors, text = outputs_of(executed)
+    out_dir = tmp_path / "run"
+    parameters = {
+        "CSV_PATH": str(tiny_csv),
+        "EPOCHS": 1,
+        "BATCH_SIZE": 16,
+        "SEED": 0,
+        "MODELS": "reference,improved,transfer",
+        "PRETRAINED": False,  # no internet here: the transfer model starts from random weights
+        "FINE_TUNE_EPOCHS": 1,
+        "OUT_DIR": str(out_dir),
+    }
+    errors, text = execute("03_beat_overfitting.ipynb", parameters, tmp_path)
     assert not errors
     assert "reference: 2,764,417 trainable parameters" in text and "improved : 1,126,625" in text
     for name in ("reference", "improved", "transfer"):

@@ -143,3 +143,27 @@ def test_load_model_says_what_is_wrong(tmp_path):
         zf.writestr("cat.1.jpg", b"jpeg")
     with pytest.raises(DogcatError, match="not a loadable Keras model"):
         load_model(other)
+
+
+@pytest.mark.parametrize(
+    ("accuracy", "val_loss", "epochs", "verdict"),
+    [
+        (0.95, [0.6, 0.5, 0.55, 0.6, 0.7], 5, "diagnosis: overfitting."),
+        (0.60, [0.69, 0.68], 2, "diagnosis: too few epochs to tell"),
+        (0.72, [0.69, 0.65, 0.62, 0.60, 0.58], 5, "diagnosis: no clear overfitting yet."),
+    ],
+)
+def test_overfitting_diagnosis_reads_the_gap_and_the_rising_validation_loss(
+    accuracy, val_loss, epochs, verdict
+):
+    from dogcat_lib import overfitting_diagnosis
+
+    history = pd.DataFrame(
+        {"epoch": range(1, epochs + 1), "accuracy": [accuracy] * epochs, "val_accuracy": [0.7] * epochs,
+         "val_loss": val_loss}
+    )  # fmt: skip
+    lines = overfitting_diagnosis(history).splitlines()
+    assert len(lines) == 3 and lines[2].startswith(verdict)
+    assert lines[1].startswith(
+        f"validation loss: lowest {min(val_loss):.4f} at epoch {val_loss.index(min(val_loss)) + 1}"
+    )
