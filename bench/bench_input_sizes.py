@@ -33,14 +33,14 @@ def preprocess(sample: str, out: str, size: str, color: str) -> dict:
 
 
 def epoch_time(csv: str, epochs: str) -> dict:
-    from dogcat_lib import build_model, fit_scaler, image_shape, read_csv, split_dataset, train
+    from dogcat_lib import ImageSpec, build_model, fit_scaler, read_csv, split_dataset, train
 
     X, y = read_csv(csv)
-    shape = image_shape(X.shape[1])
+    shape = ImageSpec.from_pixels(X.shape[1]).shape
     data = split_dataset(X, y, seed=0)
     model = build_model("improved", shape, scaling=fit_scaler(data.X_train).layer(shape))
     history = train(model, data, epochs=int(epochs), verbose=0)
-    return {"best_epoch_s": float(history["seconds"].min()), "train_rows": len(data.y_train)}
+    return {"best_epoch_s": min(history.seconds), "train_rows": len(data.y_train)}
 
 
 VARIANTS = {"preprocess": preprocess, "epoch_time": epoch_time}

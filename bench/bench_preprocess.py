@@ -2,9 +2,11 @@
 
 Run with ``make bench`` (or ``python bench/bench_preprocess.py``). Uses the real sample
 ``../shared/data/dogs-vs-cats-sample.zip`` (or ``$DOGCAT_SAMPLE_ZIP``), unzipped to a temp folder
-for the reference; ``--scale N`` also builds an N-photo folder from it (hard links under new names)
-to measure at the full Kaggle set's size. Every variant runs in a fresh subprocess so that its
-peak RSS is its own; figures are ratios measured in this one run. Writes
+for the reference; ``--scale N`` (default 25,000) also builds an N-photo folder from it (hard
+links under new names) to measure at the full Kaggle set's size. Reading is compared four ways:
+the course's pandas, pandas with ``dtype=np.uint8``, ``np.loadtxt`` (uint8) and ``read_csv``.
+Every variant runs in a fresh subprocess so that its peak RSS is its own; figures are ratios
+measured in this one run. Writes
 ``bench/results/preprocess.json`` and ``bench/results/preprocess.md``.
 """
 
@@ -69,13 +71,13 @@ def reference_preprocess(folder: str, out: str, pixel_dtype: str = "int64") -> d
     }
 
 
-def package_preprocess(source: str, out: str, fast: bool = False) -> dict:
+def package_preprocess(source: str, out: str) -> dict:
     """What ``dogcat preprocess`` runs: decode and write streaming (memory flat in N)."""
     from dogcat_lib import preprocess_to_csv
 
     base = peak_rss_mb()
     t0 = time.perf_counter()
-    result = preprocess_to_csv(source, out, progress=False, fast=fast)
+    result = preprocess_to_csv(source, out, progress=False)
     return {
         "seconds": time.perf_counter() - t0,
         "rows": result.rows,
@@ -105,54 +107,40 @@ def package_in_memory(source: str, out: str) -> dict:
     }
 
 
-def pandas_read(path: str) -> dict:
-    import pandas as pd
-
+def _timed_read(read) -> dict:
     base = peak_rss_mb()
     t0 = time.perf_counter()
-    df = pd.read_csv(path)
-    X = df.drop("label", axis=1).values
-    return {
-        "seconds": time.perf_counter() - t0,
-        "rows": len(df),
-        "dtype": str(X.dtype),
-        "import_rss_mb": base,
-    }
+    X = read()
+    return {"seconds": time.perf_counter() - t0, "rows": len(X), "dtype": str(X.dtype), "import_rss_mb": base}
+
+
+def pandas_read(path: str) -> dict:
+    """The course's ``pd.read_csv`` (int64 columns), then ``.values``."""
+    import pandas as pd
+
+    return _timed_read(lambda: pd.read_csv(path).drop("label", axis=1).values)
+
+
+def pandas_read_uint8(path: str) -> dict:
+    """pandas told the dtype: ``pd.read_csv(path, dtype=np.uint8).to_numpy()``."""
+    import numpy as np
+    import pandas as pd
+
+    return _timed_read(lambda: pd.read_csv(path, dtype=np.uint8).to_numpy())
+
+
+def numpy_loadtxt(path: str) -> dict:
+    """NumPy's C reader: ``np.loadtxt(path, dtype=np.uint8, delimiter=",", skiprows=1)`` (one core)."""
+    import numpy as np
+
+    return _timed_read(lambda: np.loadtxt(path, dtype=np.uint8, delimiter=",", skiprows=1))
 
 
 def package_read(path: str) -> dict:
+    """``dogcat_lib.read_csv``: blocks parsed on all cores straight into uint8, every value checked."""
     from dogcat_lib import read_csv
 
-    base = peak_rss_mb()
-    t0 = time.perf_counter()
-    X, y = read_csv(path)
-    return {
-        "seconds": time.perf_counter() - t0,
-        "rows": len(y),
-        "dtype": str(X.dtype),
-        "data_mb": X.nbytes / 1e6,
-        "import_rss_mb": base,
-    }
-
-
-def fast_mode_difference(folder: str) -> dict:
-    """Mean/max absolute pixel difference of --fast vs the course's pixels, and the speed ratio."""
-    import numpy as np
-
-    from dogcat_lib import build_dataset
-
-    t0 = time.perf_counter()
-    exact = build_dataset(folder, progress=False, workers=1)
-    t1 = time.perf_counter()
-    fast = build_dataset(folder, progress=False, workers=1, fast=True)
-    t2 = time.perf_counter()
-    diff = np.abs(exact.X.astype(np.int16) - fast.X.astype(np.int16))
-    return {
-        "mean_abs_diff": float(diff.mean()),
-        "max_abs_diff": int(diff.max()),
-        "exact_s": t1 - t0,
-        "fast_s": t2 - t1,
-    }
+    return _timed_read(lambda: read_csv(path)[0])
 
 
 def same_rows(csv_a: str, csv_b: str) -> dict:
@@ -173,13 +161,16 @@ VARIANTS = {
     "reference_preprocess": reference_preprocess,
     "reference_preprocess_uint8": lambda f, o: reference_preprocess(f, o, "uint8"),
     "package_preprocess": package_preprocess,
-    "package_preprocess_fast": lambda s, o: package_preprocess(s, o, fast=True),
     "package_in_memory": package_in_memory,
     "pandas_read": pandas_read,
+    "pandas_read_uint8": pandas_read_uint8,
+    "numpy_loadtxt": numpy_loadtxt,
     "package_read": package_read,
-    "fast_mode_difference": fast_mode_difference,
     "same_rows": same_rows,
 }
+PREPROCESS = ("reference_preprocess", "reference_preprocess_uint8", "package_preprocess", "package_in_memory",
+              "package_preprocess_zip")  # fmt: skip
+READERS = ("pandas_read", "pandas_read_uint8", "numpy_loadtxt", "package_read")
 
 
 def run_child(variant: str, *args: str) -> dict:
@@ -188,6 +179,12 @@ def run_child(variant: str, *args: str) -> dict:
 
 
 # ------------------------------------------------------------------------------ the driver
+
+
+def ratio(figures: dict, ours: str, base: str) -> dict:
+    """How many times faster ``ours`` is than ``base``, and at what multiple of its peak memory."""
+    a, b = figures[ours], figures[base]
+    return {"speedup": b["seconds"] / a["seconds"], "memory": a["peak_rss_mb"] / b["peak_rss_mb"]}
 
 
 def make_scaled_folder(src: Path, dst: Path, n: int) -> Path:
@@ -210,53 +207,30 @@ def make_scaled_folder(src: Path, dst: Path, n: int) -> Path:
 def bench_scale(label: str, folder: Path, zip_path: Path | None, work: Path) -> dict:
     print(f"\n== {label}: {sum(1 for _ in folder.iterdir()):,} files", flush=True)
     ref_csv, our_csv = str(work / f"{label}-ref.csv"), str(work / f"{label}-ours.csv")
-    figures = {"reference_preprocess": run_child("reference_preprocess", str(folder), ref_csv)}
-    figures["reference_preprocess_uint8"] = run_child(
-        "reference_preprocess_uint8", str(folder), str(work / "u.csv")
-    )
-    figures["package_preprocess"] = run_child("package_preprocess", str(folder), our_csv)
-    figures["package_in_memory"] = run_child("package_in_memory", str(folder), str(work / "m.csv"))
+    outputs = {"reference_preprocess": ref_csv, "reference_preprocess_uint8": work / "u.csv",
+               "package_preprocess": our_csv, "package_in_memory": work / "m.csv"}  # fmt: skip
+    figures = {name: run_child(name, str(folder), str(out)) for name, out in outputs.items()}
     if zip_path is not None:
-        figures["package_preprocess_zip"] = run_child(
-            "package_preprocess", str(zip_path), str(work / "z.csv")
-        )
-    figures["package_preprocess_fast"] = run_child(
-        "package_preprocess_fast", str(folder), str(work / "f.csv")
-    )
+        zipped = str(work / "z.csv")
+        figures["package_preprocess_zip"] = run_child("package_preprocess", str(zip_path), zipped)
     figures["same_rows_as_reference"] = run_child("same_rows", ref_csv, our_csv)["same"]
     figures["csv_mb"] = os.path.getsize(our_csv) / 1e6
-    figures["pandas_read"] = run_child("pandas_read", ref_csv)
-    figures["package_read"] = run_child("package_read", ref_csv)
-    ref, ours = figures["reference_preprocess"], figures["package_preprocess"]
-    figures["preprocess_speedup"] = ref["seconds"] / ours["seconds"]
-    figures["preprocess_memory_ratio"] = ours["peak_rss_mb"] / ref["peak_rss_mb"]
-    lean = figures["reference_preprocess_uint8"]
-    figures["preprocess_speedup_vs_uint8_reference"] = lean["seconds"] / ours["seconds"]
-    figures["preprocess_memory_ratio_vs_uint8_reference"] = ours["peak_rss_mb"] / lean["peak_rss_mb"]
-    pr, rr = figures["pandas_read"], figures["package_read"]
-    figures["read_speedup"] = pr["seconds"] / rr["seconds"]
-    figures["read_memory_ratio"] = rr["peak_rss_mb"] / pr["peak_rss_mb"]
-    for key in (
-        "reference_preprocess",
-        "reference_preprocess_uint8",
-        "package_preprocess",
-        "package_in_memory",
-        "package_preprocess_zip",
-        "package_preprocess_fast",
-        "pandas_read",
-        "package_read",
-    ):
+    for reader in READERS:
+        figures[reader] = run_child(reader, ref_csv)
+    figures["ratios"] = {
+        "preprocess_vs_reference": ratio(figures, "package_preprocess", "reference_preprocess"),
+        "preprocess_vs_uint8_reference": ratio(figures, "package_preprocess", "reference_preprocess_uint8"),
+        "read_csv_vs_pandas": ratio(figures, "package_read", "pandas_read"),
+        "read_csv_vs_pandas_uint8": ratio(figures, "package_read", "pandas_read_uint8"),
+        "read_csv_vs_loadtxt": ratio(figures, "package_read", "numpy_loadtxt"),
+    }
+    for key in PREPROCESS + READERS:
         if key in figures:
             f = figures[key]
             print(f"  {key:26} {f['seconds']:7.2f} s   peak {f['peak_rss_mb']:7.0f} MB", flush=True)
-    print(
-        f"  preprocess: {figures['preprocess_speedup']:.1f}x faster at "
-        f"{figures['preprocess_memory_ratio']:.2f}x the memory; read: "
-        f"{figures['read_speedup']:.2f}x faster at {figures['read_memory_ratio']:.2f}x the memory; "
-        f"same rows: {figures['same_rows_as_reference']}\n"
-        f"  vs the uint8-frame reference: {figures['preprocess_speedup_vs_uint8_reference']:.1f}x faster at "
-        f"{figures['preprocess_memory_ratio_vs_uint8_reference']:.2f}x the memory"
-    )
+    for name, r in figures["ratios"].items():
+        print(f"  {name:30} {r['speedup']:5.2f}x faster at {r['memory']:.2f}x the memory")
+    print(f"  same rows as the course's CSV: {figures['same_rows_as_reference']}")
     return figures
 
 
@@ -264,77 +238,49 @@ def write_report(results: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "preprocess.json").write_text(json.dumps(results, indent=2) + "\n")
     lines = [
-        "# Preprocessing benchmark",
+        "# Preprocessing and reading benchmark",
         "",
-        f"{results['machine']}; {results['date']}. Each row a fresh process; peak = max RSS.",
+        f"{results['machine']}; {results['date']}. Each row a fresh process; peak = max RSS (VmHWM).",
         "",
-        "| photos | variant | seconds | peak RSS MB | vs reference (int64 frame) "
-        "| vs uint8-frame reference |",
-        "|---|---|---|---|---|---|",
+        "| rows | variant | seconds | peak RSS MB |",
+        "|---|---|---|---|",
     ]
     for figures in results["scales"].values():
-        ref, lean, pandas_read = (
-            figures["reference_preprocess"],
-            figures["reference_preprocess_uint8"],
-            figures["pandas_read"],
-        )
-        for key, bases in (
-            ("reference_preprocess", (ref,)),
-            ("reference_preprocess_uint8", (ref, lean)),
-            ("package_preprocess", (ref, lean)),
-            ("package_in_memory", (ref, lean)),
-            ("package_preprocess_zip", (ref, lean)),
-            ("package_preprocess_fast", (ref, lean)),
-            ("pandas_read", (pandas_read,)),
-            ("package_read", (pandas_read,)),
-        ):
-            if key not in figures:
-                continue
-            f = figures[key]
-            ratios = [
-                f"{b['seconds'] / f['seconds']:.1f}x faster, "
-                f"{f['peak_rss_mb'] / b['peak_rss_mb']:.2f}x memory"
-                for b in bases
-            ]
-            ratios += [""] * (2 - len(ratios))
-            cells = f"{f['rows']:,} | {key} | {f['seconds']:.2f} | {f['peak_rss_mb']:.0f}"
-            lines.append(f"| {cells} | {ratios[0]} | {ratios[1]} |")
+        for key in PREPROCESS + READERS:
+            if key in figures:
+                f = figures[key]
+                lines.append(f"| {f['rows']:,} | {key} | {f['seconds']:.2f} | {f['peak_rss_mb']:.0f} |")
+    lines += ["", "| rows | ratio | faster | memory |", "|---|---|---|---|"]
+    for figures in results["scales"].values():
+        rows = figures["package_read"]["rows"]
+        for name, r in figures["ratios"].items():
+            lines.append(f"| {rows:,} | {name} | {r['speedup']:.2f}x | {r['memory']:.2f}x |")
     lines += [
         "",
         "package_preprocess = `dogcat preprocess` (streaming); package_in_memory = notebook 01's "
-        "build_dataset + write_csv; package_read = `read_csv` vs pandas' default `read_csv`.",
+        "build_dataset + write_csv; package_read = `dogcat_lib.read_csv`; numpy_loadtxt = "
+        '`np.loadtxt(path, dtype=np.uint8, delimiter=",", skiprows=1)`; pandas_read_uint8 = '
+        "`pd.read_csv(path, dtype=np.uint8)`; pandas_read = the course's `pd.read_csv(path)` (int64).",
     ]
-    fm = results.get("fast_mode")
-    if fm:
-        lines += [
-            "",
-            f"`--fast` vs the course's pixels on the sample: mean |diff| {fm['mean_abs_diff']:.2f}, "
-            f"max {fm['max_abs_diff']} (of 255); one thread {fm['exact_s']:.2f} s -> {fm['fast_s']:.2f} s.",
-        ]
     (RESULTS / "preprocess.md").write_text("\n".join(lines) + "\n")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_common_arguments(parser)
-    parser.add_argument("--scale", type=int, default=24_000, help="also run on this many photos (0: off)")
+    parser.add_argument("--scale", type=int, default=25_000, help="also run on this many photos (0: off)")
     args = parser.parse_args()
     if args.child:
         return child_main(VARIANTS, args.child)
     if sample_missing(args, "preprocessing bench"):
         return 0
-    results = {
-        "machine": machine(),
-        "date": time.strftime("%Y-%m-%d %H:%M"),
-        "scales": {},
-    }
+    results = {"machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M"), "scales": {}}
     with tempfile.TemporaryDirectory(prefix="dogcat-bench-") as tmp:
         work = Path(tmp)
         with zipfile.ZipFile(args.sample) as zf:
             zf.extractall(work / "unzipped")
         train = work / "unzipped" / "train"
         results["scales"]["sample"] = bench_scale("sample", train, args.sample, work)
-        results["fast_mode"] = run_child("fast_mode_difference", str(train))
         if args.scale:
             big = make_scaled_folder(train, work / "scaled", args.scale)
             results["scales"][f"{args.scale}"] = bench_scale(f"x{args.scale}", big, None, work)

@@ -60,7 +60,7 @@ def course_path(csv: str, epochs: str) -> dict:
     from sklearn.preprocessing import MinMaxScaler
 
     from dogcat_lib import build_reference_cnn
-    from dogcat_lib.training import _EpochTimer  # the timer `train` uses, so both paths time alike
+    from dogcat_lib.learn.training import EpochTimer  # the timer `train` uses, so both paths time alike
 
     tf_rss = peak_rss_mb()
     df = pd.read_csv(csv)
@@ -73,7 +73,7 @@ def course_path(csv: str, epochs: str) -> dict:
     X_train = X_train.reshape(-1, 80, 80, 1)
     X_test = X_test.reshape(-1, 80, 80, 1)
     model = build_reference_cnn((80, 80, 1), scaling=keras.layers.Identity(), seed=0)
-    timer = _EpochTimer()
+    timer = EpochTimer()
     model.fit(
         X_train, y_train.to_numpy(), validation_split=0.3, epochs=int(epochs), batch_size=100,
         callbacks=[timer], verbose=0,
@@ -95,7 +95,7 @@ def package_path(csv: str, epochs: str) -> dict:
     scaler = fit_scaler(data.X_train)
     model = build_reference_cnn((80, 80, 1), scaling=scaler.layer((80, 80, 1)), seed=0)
     history = train(model, data, epochs=int(epochs), batch_size=100, verbose=0)
-    return _summary(history["seconds"].tolist(), len(data.y_train), 0.0, tf_rss)
+    return _summary(history.seconds, len(data.y_train), 0.0, tf_rss)
 
 
 def tiled_csv(csv: Path, rows: int, out: Path) -> Path:

@@ -1,19 +1,24 @@
 """dogcat_lib: the library behind the dogcat course (Kaggle "Dogs vs. Cats" with a Keras CNN).
 
+The folders follow the data's path: ``data/`` (photos -> ONE CSV; no TensorFlow), ``learn/``
+(the CSV -> a trained CNN; ``pip install "dogcat[train]"``), ``steps/`` (each step end to end, as
+the CLI runs it), ``plots`` (figures for both), ``colab`` (Colab only), ``plumbing/`` (errors,
+atomic output, the thread map).
+
 Step one (notebook 01, no TensorFlow needed): photos -> ONE CSV::
 
     from dogcat_lib import build_dataset, write_csv, read_csv
     X, y, names, skipped = build_dataset("train.zip")
     write_csv(X, y, "dogs-vs-cats.csv")
 
-Step two (notebook 02, TensorFlow imported only here): the CSV -> a trained CNN::
+Step two (notebooks 02-04): the CSV -> a trained CNN::
 
     from dogcat_lib import read_csv, split_dataset, fit_scaler, build_reference_cnn, train, evaluate
     X, y = read_csv("dogs-vs-cats.csv")
     data = split_dataset(X, y, seed=0)                # stratified: train / validation / test
     scaler = fit_scaler(data.X_train)                 # statistics of the training split only
     model = build_reference_cnn(scaling=scaler.layer((80, 80, 1)))
-    history = train(model, data, epochs=100)
+    history = train(model, data, epochs=100)          # history.history["accuracy"], as Keras'
     print(evaluate(model, data.X_test, data.y_test).report())
 
 Names are imported on first use, so ``import dogcat_lib`` stays fast and light.
@@ -24,73 +29,87 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _EXPORTS = {
-    "CAT": "labels",
-    "DOG": "labels",
-    "CLASS_NAMES": "labels",
-    "label_from_name": "labels",
-    "load_pixels": "images",
-    "decode_pixels": "images",
-    "build_dataset": "dataset",
-    "Dataset": "dataset",
-    "SkipReport": "dataset",
-    "list_photos": "dataset",
-    "read_photo": "dataset",
+    "CAT": "data.labels",
+    "DOG": "data.labels",
+    "CLASS_NAMES": "data.labels",
+    "label_from_name": "data.labels",
+    "ImageSpec": "data.imagespec",
+    "image_shape": "data.imagespec",
+    "load_pixels": "data.images",
+    "decode_pixels": "data.images",
+    "SkipReport": "data.sources",
+    "build_dataset": "data.dataset",
+    "Dataset": "data.dataset",
+    "list_photos": "data.dataset",
+    "read_photo": "data.dataset",
+    "write_csv": "data.csvio",
+    "read_csv": "data.csvio",
+    "make_sample": "data.sample",
+    "download_dataset": "data.download",
+    "preprocess_to_csv": "steps.preprocess",
+    "get_strategy": "learn.runtime",
+    "use_strategy": "learn.runtime",
+    "set_seed": "learn.runtime",
+    "precision": "learn.runtime",
+    "split_dataset": "learn.scaling",
+    "Splits": "learn.scaling",
+    "fit_scaler": "learn.scaling",
+    "PixelScaler": "learn.scaling",
+    "leak_report": "learn.scaling",
+    "make_dataset": "learn.pipeline",
+    "build_reference_cnn": "learn.models",
+    "build_improved_cnn": "learn.models",
+    "build_transfer_cnn": "learn.models",
+    "build_model": "learn.models",
+    "augmentation": "learn.models",
+    "fine_tune": "learn.models",
+    "trainable_params": "learn.models",
+    "train": "learn.training",
+    "training_callbacks": "learn.training",
+    "TrainingHistory": "learn.training",
+    "save_model": "learn.training",
+    "load_model": "learn.training",
+    "evaluate": "learn.evaluation",
+    "Evaluation": "learn.evaluation",
+    "predict_proba": "learn.evaluation",
+    "overfitting_diagnosis": "learn.evaluation",
+    "predict": "learn.predict",
+    "write_submission": "learn.predict",
+    "train_from_csv": "steps.train_csv",
+    "train_and_compare": "steps.compare",
     "plot_preprocessing_steps": "plots",
     "plot_sample_grid": "plots",
-    "write_csv": "csvio",
-    "read_csv": "csvio",
-    "make_sample": "sample",
-    "preprocess_to_csv": "preprocess",
-    "image_shape": "images",
-    "split_dataset": "scaling",
-    "Splits": "scaling",
-    "fit_scaler": "scaling",
-    "PixelScaler": "scaling",
-    "leak_report": "scaling",
-    "build_reference_cnn": "models",
-    "build_model": "models",
-    "trainable_params": "models",
-    "get_strategy": "training",
-    "train": "training",
-    "evaluate": "training",
-    "Evaluation": "training",
-    "train_from_csv": "training",
-    "overfitting_diagnosis": "training",
-    "train_and_compare": "compare",
-    "save_model": "training",
-    "load_model": "training",
-    "predict": "predict",
-    "write_submission": "predict",
     "plot_history": "plots",
     "plot_confusion_matrix": "plots",
     "plot_mistakes": "plots",
     "plot_augmentations": "plots",
     "plot_history_comparison": "plots",
-    "augmentation": "models",
-    "build_improved_cnn": "models",
-    "build_transfer_cnn": "models",
-    "fine_tune": "models",
+    "history_frame": "plots",
     "find_csv": "colab",
     "in_colab": "colab",
-    "DogcatError": "errors",
-    "DatasetError": "errors",
-    "ImageError": "errors",
+    "DogcatError": "plumbing.errors",
+    "DatasetError": "plumbing.errors",
+    "ImageError": "plumbing.errors",
+    "MissingDependency": "plumbing.errors",
 }
 
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
     from .colab import find_csv, in_colab
-    from .compare import train_and_compare
-    from .csvio import read_csv, write_csv
-    from .dataset import Dataset, SkipReport, build_dataset, list_photos, read_photo
-    from .errors import DatasetError, DogcatError, ImageError
-    from .images import decode_pixels, image_shape, load_pixels
-    from .labels import CAT, CLASS_NAMES, DOG, label_from_name
-    from .models import (
+    from .data.csvio import read_csv, write_csv
+    from .data.dataset import Dataset, build_dataset, list_photos, read_photo
+    from .data.download import download_dataset
+    from .data.images import decode_pixels, load_pixels
+    from .data.imagespec import ImageSpec, image_shape
+    from .data.labels import CAT, CLASS_NAMES, DOG, label_from_name
+    from .data.sample import make_sample
+    from .data.sources import SkipReport
+    from .learn.evaluation import Evaluation, evaluate, overfitting_diagnosis, predict_proba
+    from .learn.models import (
         augmentation,
         build_improved_cnn,
         build_model,
@@ -99,7 +118,13 @@ if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
         fine_tune,
         trainable_params,
     )
+    from .learn.pipeline import make_dataset
+    from .learn.predict import predict, write_submission
+    from .learn.runtime import get_strategy, precision, set_seed, use_strategy
+    from .learn.scaling import PixelScaler, Splits, fit_scaler, leak_report, split_dataset
+    from .learn.training import TrainingHistory, load_model, save_model, train, training_callbacks
     from .plots import (
+        history_frame,
         plot_augmentations,
         plot_confusion_matrix,
         plot_history,
@@ -108,20 +133,10 @@ if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
         plot_preprocessing_steps,
         plot_sample_grid,
     )
-    from .predict import predict, write_submission
-    from .preprocess import preprocess_to_csv
-    from .sample import make_sample
-    from .scaling import PixelScaler, Splits, fit_scaler, leak_report, split_dataset
-    from .training import (
-        Evaluation,
-        evaluate,
-        get_strategy,
-        load_model,
-        overfitting_diagnosis,
-        save_model,
-        train,
-        train_from_csv,
-    )
+    from .plumbing.errors import DatasetError, DogcatError, ImageError, MissingDependency
+    from .steps.compare import train_and_compare
+    from .steps.preprocess import preprocess_to_csv
+    from .steps.train_csv import train_from_csv
 
 
 def __getattr__(name: str):

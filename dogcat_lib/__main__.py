@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from . import __version__
-from .errors import DogcatError
+from .plumbing.errors import DogcatError
 
 
 def _positive_int(text: str) -> int:
@@ -71,12 +71,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pre.add_argument("--limit", type=_positive_int, default=None, help="a class-balanced subset of N photos")
     pre.add_argument("--seed", type=int, default=0, help="seed of the row shuffle and of --limit (default 0)")
-    pre.add_argument(
-        "--fast",
-        action="store_true",
-        help="reduced-size JPEG decoding + area resampling: faster on large photos, "
-        "pixels differ slightly from the course's",
-    )
     pre.add_argument(
         "--skipped",
         type=Path,
@@ -188,14 +182,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_preprocess(args: argparse.Namespace) -> int:
-    from .preprocess import check_output_path, preprocess_to_csv
+    from .steps.preprocess import check_output_path, preprocess_to_csv
 
     if args.skipped is not None:  # -o is checked by preprocess_to_csv itself
         check_output_path(args.source, args.skipped)
         if args.skipped.resolve() == args.output.resolve():
             raise DogcatError("--skipped and -o name the same file: choose two names")
     if args.compress is not None:
-        from .csvio import with_compression
+        from .data.csvio import with_compression
 
         args.output = with_compression(args.output, args.compress)
     start = time.perf_counter()
@@ -208,7 +202,6 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
             workers=args.workers,
             limit=args.limit,
             progress=not args.quiet,
-            fast=args.fast,
             seed=args.seed,
         )
     except OSError as exc:  # a full disk, a read-only folder, a file locked by another program
@@ -227,7 +220,7 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from .sample import make_sample
+    from .data.sample import make_sample
 
     out = make_sample(args.output, n_per_class=args.per_class, seed=args.seed, unlabelled=args.unlabelled)
     print(
@@ -238,7 +231,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_download(args: argparse.Namespace) -> int:
-    from .download import download_dataset
+    from .data.download import download_dataset
 
     path = download_dataset(args.source, args.output, url=args.url, progress=not args.quiet)
     print(f"{path} ({path.stat().st_size / 1e6:,.1f} MB) is ready; next:")
@@ -247,7 +240,7 @@ def cmd_download(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .training import train_from_csv
+    from .steps.train_csv import train_from_csv
 
     run = train_from_csv(
         args.csv,
@@ -262,10 +255,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         verbose=0 if args.quiet else 2,
         model_options={"weights": None} if args.no_pretrained and args.model == "transfer" else None,
     )
-    attrs = run.history.attrs
+    history = run.history
     print(
-        f"trained {args.model} on {run.splits.sizes()['train']:,} photos: {attrs['epochs_run']} epochs "
-        f"in {run.seconds:.0f} s, stopped by {attrs['stopped_by']}; best epoch {attrs['best_epoch']}"
+        f"trained {args.model} on {run.splits.sizes()['train']:,} photos: {history.epochs_run} epochs "
+        f"in {run.seconds:.0f} s, stopped by {history.stopped_by}; best epoch {history.best_epoch}"
     )
     print(run.evaluation.report())
     print(f"wrote {run.out_dir}/: model.keras, history.csv, metrics.json, figures/")
@@ -273,14 +266,15 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .csvio import read_csv
-    from .training import check_fits, evaluate, load_model, write_metrics
+    from .data.csvio import read_csv
+    from .learn.evaluation import check_fits, evaluate, write_metrics
+    from .learn.training import load_model
 
     model = load_model(args.model)
     X, y = read_csv(args.csv)
     check_fits(model, X, str(args.csv))
     if args.test_split:
-        from .scaling import split_dataset
+        from .learn.scaling import split_dataset
 
         splits = split_dataset(X, y, seed=args.seed)
         X, y = splits.X_test, splits.y_test
@@ -293,7 +287,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from .predict import predict, write_submission
+    from .learn.predict import predict, write_submission
 
     frame = predict(args.model, args.source, progress=not args.quiet)
     counts = frame["class"].value_counts()

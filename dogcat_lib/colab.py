@@ -13,7 +13,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from .errors import DatasetError
+from .plumbing.atomic import atomic_output
+from .plumbing.errors import DatasetError
 
 DRIVE_MOUNT = Path("/content/drive")
 LOCAL_COPY_DIR = Path("/content/dogcat-data")
@@ -64,10 +65,8 @@ def _local_copy(path: Path, folder: Path) -> Path:
     target = folder / path.name
     if target.exists() and target.stat().st_size == path.stat().st_size:
         return target
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{path.name}.partial"
-    shutil.copyfile(path, tmp)
-    os.replace(tmp, target)
+    with open(path, "rb") as src, atomic_output(target) as out:
+        shutil.copyfileobj(src, out, 1 << 20)
     return target
 
 

@@ -1,4 +1,8 @@
-"""Figures for the lessons; each function returns a matplotlib Figure (and can save a PNG)."""
+"""Figures for the lessons; each function returns a matplotlib Figure (and can save a PNG).
+
+Used by both sides, so it never imports TensorFlow: models and layers arrive as arguments.
+matplotlib is imported inside the functions, so ``import dogcat_lib`` stays fast.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,32 @@ import os
 import cv2
 import numpy as np
 
-from .images import decode_pixels
+from .data.images import decode_pixels
+from .data.imagespec import ImageSpec
+from .data.labels import CLASS_NAMES
+from .plumbing.atomic import atomic_output
 
 
 def _save(fig, path: str | os.PathLike | None):
     if path is not None:
-        from .atomic import atomic_output
-
         with atomic_output(path) as out:
             fig.savefig(out, format="png", dpi=110, bbox_inches="tight")
     return fig
+
+
+def history_frame(history):
+    """One DataFrame row per epoch (``epoch`` from 1) of a training history in any of its forms:
+    Keras' ``History`` (``model.fit``'s), :func:`~dogcat_lib.learn.training.train`'s result, the
+    ``history.history`` dict, or a DataFrame."""
+    import pandas as pd
+
+    if hasattr(history, "frame"):  # TrainingHistory
+        return history.frame()
+    frame = pd.DataFrame(getattr(history, "history", history)).copy()
+    if "epoch" not in frame:
+        epochs = getattr(history, "epoch", None)
+        frame.insert(0, "epoch", np.asarray(epochs) + 1 if epochs else np.arange(1, len(frame) + 1))
+    return frame
 
 
 def plot_preprocessing_steps(
@@ -65,14 +85,12 @@ def plot_sample_grid(
     """
     import matplotlib.pyplot as plt
 
-    from .labels import CLASS_NAMES
-
-    channels = 3 if color == "rgb" else 1
+    spec = ImageSpec(size, color)
     picks = np.linspace(0, len(X) - 1, min(n, len(X))).astype(int)
     fig, axes = plt.subplots(1, len(picks), figsize=(2 * len(picks), 2.4), squeeze=False)
     for ax, i in zip(axes[0], picks, strict=True):
-        image = X[i].reshape(size, size, channels).squeeze()
-        ax.imshow(image, cmap="gray" if channels == 1 else None, vmin=0, vmax=255)
+        image = X[i].reshape(spec.shape).squeeze()
+        ax.imshow(image, cmap="gray" if spec.channels == 1 else None, vmin=0, vmax=255)
         title = CLASS_NAMES[int(y[i])] + (f" ({os.path.basename(names[i])})" if names else "")
         ax.set_title(title, fontsize=8)
         ax.axis("off")
@@ -83,15 +101,14 @@ def plot_sample_grid(
 def plot_history(history, title: str = "", path: str | os.PathLike | None = None):
     """The course's curves side by side: accuracy and loss per epoch, train vs validation.
 
-    ``history``: the DataFrame :func:`~dogcat_lib.training.train` returns (or ``fit().history``
-    as a dict). The best validation-loss epoch is marked: where the two loss curves part, the
-    model starts to memorise. Notebook 02, "Reading the curves".
+    ``history``: what ``model.fit`` returns (a Keras ``History``), its ``.history`` dict, or what
+    :func:`~dogcat_lib.learn.training.train` returns. The best validation-loss epoch is marked:
+    where the two loss curves part, the model starts to memorise. Notebook 02, "Reading the curves".
     """
     import matplotlib.pyplot as plt
-    import pandas as pd
 
-    frame = pd.DataFrame(history)
-    epochs = frame["epoch"].to_numpy() if "epoch" in frame else np.arange(1, len(frame) + 1)
+    frame = history_frame(history)
+    epochs = frame["epoch"].to_numpy()
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     for ax, metric in zip(axes, ("accuracy", "loss"), strict=True):
         ax.plot(epochs, frame[metric], "o-", ms=3, label="train")
@@ -117,8 +134,6 @@ def plot_confusion_matrix(confusion: np.ndarray, title: str = "", path: str | os
     """The 2x2 confusion matrix (rows: true class, columns: predicted), with counts and row shares."""
     import matplotlib.pyplot as plt
 
-    from .labels import CLASS_NAMES
-
     confusion = np.asarray(confusion)
     shares = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
     fig, ax = plt.subplots(figsize=(4.2, 3.8))
@@ -143,19 +158,16 @@ def plot_mistakes(
     """The ``n`` most confidently wrong photos, titled with the truth and P(dog).
 
     X: (N, D) uint8 rows (shape inferred: size² gray or size²·3 RGB), y: (N,) labels,
-    proba: (N,) P(dog) from :func:`~dogcat_lib.training.evaluate`. Notebook 02, "Mistakes".
+    proba: (N,) P(dog) from :func:`~dogcat_lib.learn.evaluation.evaluate`. Notebook 02, "Mistakes".
     """
     import matplotlib.pyplot as plt
-
-    from .images import image_shape
-    from .labels import CLASS_NAMES
 
     y = np.asarray(y).astype(int)
     proba = np.asarray(proba, dtype=np.float64)
     confidence_wrong = np.abs(proba - y)  # 1.0: sure of the wrong class
     wrong = np.flatnonzero(confidence_wrong > 0.5)
     picks = wrong[np.argsort(-confidence_wrong[wrong], kind="stable")][:n]
-    shape = image_shape(np.asarray(X).shape[1])
+    shape = ImageSpec.from_pixels(np.asarray(X).shape[1]).shape
     fig, axes = plt.subplots(1, max(len(picks), 1), figsize=(2 * max(len(picks), 1), 2.5), squeeze=False)
     for ax, i in zip(axes[0], picks, strict=False):
         ax.imshow(X[i].reshape(shape).squeeze(), cmap="gray" if shape[2] == 1 else None, vmin=0, vmax=255)
@@ -169,23 +181,19 @@ def plot_mistakes(
     return _save(fig, path)
 
 
-def plot_augmentations(
-    augment, X: np.ndarray, n: int = 8, seed: int = 0, path: str | os.PathLike | None = None
-):
+def plot_augmentations(augment, X: np.ndarray, n: int = 8, path: str | os.PathLike | None = None):
     """One training photo (row 0 of X) as the model sees it in ``n`` different epochs of augmentation.
 
-    ``augment``: the augmentation layer (:func:`~dogcat_lib.models.augmentation`). Notebook 03.
+    ``augment``: the augmentation layer (:func:`~dogcat_lib.learn.models.augmentation`), called
+    as ``augment(images, training=True)``; built with a seed, it gives the same versions every run.
+    Notebook 03.
     """
-    import keras
     import matplotlib.pyplot as plt
 
-    from .images import image_shape
-
-    shape = image_shape(np.asarray(X).shape[1])
+    shape = ImageSpec.from_pixels(np.asarray(X).shape[1]).shape
     image = np.asarray(X[:1], dtype=np.float32).reshape(1, *shape)
-    keras.utils.set_random_seed(seed)
     fig, axes = plt.subplots(1, n + 1, figsize=(1.6 * (n + 1), 2.0))
-    versions = [image[0]] + [keras.ops.convert_to_numpy(augment(image, training=True))[0] for _ in range(n)]
+    versions = [image[0]] + [np.asarray(augment(image, training=True))[0] for _ in range(n)]
     for i, (ax, version) in enumerate(zip(axes, versions, strict=True)):
         shown = np.clip(version, 0, 255).astype(np.uint8).squeeze()
         ax.imshow(shown, cmap="gray" if shape[2] == 1 else None, vmin=0, vmax=255)
@@ -201,12 +209,11 @@ def plot_history_comparison(histories: dict, path: str | os.PathLike | None = No
     Notebook 03: where the course's curve turns up, the remedies' keep going down.
     """
     import matplotlib.pyplot as plt
-    import pandas as pd
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     for name, history in histories.items():
-        frame = pd.DataFrame(history)
-        epochs = frame["epoch"] if "epoch" in frame else np.arange(1, len(frame) + 1)
+        frame = history_frame(history)
+        epochs = frame["epoch"]
         for ax, metric in zip(axes, ("val_accuracy", "val_loss"), strict=True):
             ax.plot(epochs, frame[metric], "o-", ms=3, label=name)
     for ax, metric in zip(axes, ("validation accuracy", "validation loss"), strict=True):

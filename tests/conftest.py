@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dogcat_lib.sample import draw_animal, encode_jpeg
+from dogcat_lib.data.sample import draw_animal, encode_jpeg
 
 SAMPLE_ZIP = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dogs-vs-cats-sample.zip"
 

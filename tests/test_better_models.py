@@ -11,7 +11,7 @@ keras = pytest.importorskip("keras")
 
 from dogcat_lib import DogcatError, build_model, trainable_params  # noqa: E402
 from dogcat_lib.__main__ import main  # noqa: E402
-from dogcat_lib.models import augmentation, build_improved_cnn, build_transfer_cnn, fine_tune  # noqa: E402
+from dogcat_lib.learn.models import augmentation, build_improved_cnn, build_transfer_cnn, fine_tune  # noqa: E402
 
 
 def test_augmentation_changes_photos_only_while_training():

@@ -40,7 +40,6 @@ def test_preprocess_options(photo_folder, tmp_path):
         "1",
         "--seed",
         "5",
-        "--fast",
     ]
     assert main(args) == 0
     X, y = read_csv(out)

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import dogcat_lib.csvio as csvio
+import dogcat_lib.data.csvio as csvio
 from dogcat_lib import DatasetError, read_csv, write_csv
 
 
@@ -205,7 +205,7 @@ def test_missing_file_and_damaged_gzip(tmp_path, arrays):
 
 
 def test_a_row_estimate_that_is_too_small_still_reads_everything(tmp_path, arrays, monkeypatch):
-    monkeypatch.setattr(csvio, "_max_rows", lambda path, n_columns: 3)
+    monkeypatch.setattr(csvio, "_max_rows", lambda size_bound, n_columns: 3)
     monkeypatch.setattr(csvio, "_READ_BLOCK", 50_000)
     X, y = arrays
     for name in ("d.csv", "d.csv.gz", "d.csv.zst"):
@@ -219,7 +219,9 @@ def test_row_estimate_is_an_upper_bound(tmp_path, arrays):
     X, y = arrays
     for name in ("d.csv", "d.csv.gz"):
         path = write_csv(X[:100], y[:100], tmp_path / name)
-        assert 100 <= csvio._max_rows(path, 6401) < 400
+        stream, size_bound = csvio._open_csv_stream(path)
+        stream.close()
+        assert 100 <= csvio._max_rows(size_bound, 6401) < 400
 
 
 def test_outputs_get_normal_permissions_not_private_temp_ones(tmp_path, arrays):

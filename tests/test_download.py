@@ -12,7 +12,7 @@ import pytest
 
 from dogcat_lib import DogcatError
 from dogcat_lib.__main__ import main
-from dogcat_lib.download import download_dataset, download_file, kaggle_credentials
+from dogcat_lib.data.download import download_dataset, download_file, kaggle_credentials
 
 
 class Files(BaseHTTPRequestHandler):

@@ -1,6 +1,6 @@
 import pytest
 
-from dogcat_lib.labels import label_from_name, label_with_reason
+from dogcat_lib.data.labels import label_from_name, label_with_reason
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pytest
 keras = pytest.importorskip("keras")
 
 from dogcat_lib import DogcatError, build_model, build_reference_cnn, fit_scaler, trainable_params  # noqa: E402
-from dogcat_lib.models import REFERENCE_PARAMS  # noqa: E402
+from dogcat_lib.learn.models import REFERENCE_PARAMS  # noqa: E402
 
 
 def test_reference_cnn_has_the_courses_2764417_parameters_and_layers():

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from dogcat_lib.parallel import ordered_map
+from dogcat_lib.plumbing.parallel import ordered_map
 
 
 def test_results_come_in_input_order_whatever_finishes_first():

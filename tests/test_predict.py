@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("tensorflow")
 
 from dogcat_lib import DatasetError, load_pixels, predict, write_submission
-from dogcat_lib.training import predict_proba
+from dogcat_lib.learn.evaluation import predict_proba
 
 
 @pytest.fixture(scope="module")

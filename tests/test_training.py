@@ -22,7 +22,8 @@ from dogcat_lib import (
     train,
     train_from_csv,
 )
-from dogcat_lib.training import check_fits, make_dataset
+from dogcat_lib.learn.evaluation import check_fits
+from dogcat_lib.learn.pipeline import make_dataset
 
 
 @pytest.fixture(scope="module")
@@ -40,14 +41,16 @@ def test_train_returns_the_history_and_writes_its_files_atomically(tiny_splits, 
     history = train(
         fresh_model(tiny_splits), tiny_splits, epochs=2, batch_size=16, out_dir=tmp_path, verbose=0
     )
-    assert list(history.columns) == ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"]
-    assert history["epoch"].tolist() == [1, 2]
-    assert history.attrs["stopped_by"] == "all 2 epochs" and history.attrs["best_epoch"] in (1, 2)
+    assert len(history.history["accuracy"]) == 2 and history.epoch == [0, 1]  # as Keras' History
+    frame = history.frame()
+    assert list(frame.columns) == ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"]
+    assert frame["epoch"].tolist() == [1, 2] and (frame["seconds"] > 0).all()
+    assert history.stopped_by == "all 2 epochs" and history.best_epoch in (1, 2)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "history.csv",
         "model.keras",
     ]  # no partial, no checkpoint
-    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "history.csv"), history, check_dtype=False)
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "history.csv"), frame, check_dtype=False)
 
 
 def test_training_is_repeatable_with_a_seed(tiny_splits):
@@ -56,24 +59,24 @@ def test_training_is_repeatable_with_a_seed(tiny_splits):
         for _ in range(2)
     ]
     cols = ["loss", "accuracy", "val_loss", "val_accuracy"]
-    np.testing.assert_array_equal(runs[0][cols].to_numpy(), runs[1][cols].to_numpy())
+    np.testing.assert_array_equal(runs[0].frame()[cols].to_numpy(), runs[1].frame()[cols].to_numpy())
 
 
 def test_early_stopping_restores_the_best_weights(tiny_splits):
     model = fresh_model(tiny_splits)
     history = train(model, tiny_splits, epochs=6, batch_size=16, patience=1, verbose=0)
-    best = history.attrs["best_epoch"]
+    best = history.best_epoch
     val = make_dataset(tiny_splits.X_val, tiny_splits.y_val, (32, 32, 1), 16)
     loss = model.evaluate(val, verbose=0)[0]
-    assert loss == pytest.approx(history["val_loss"].iloc[best - 1], rel=1e-4)
+    assert loss == pytest.approx(history.history["val_loss"][best - 1], rel=1e-4)
 
 
 def test_max_minutes_stops_before_an_epoch_would_overrun(tiny_splits):
     history = train(
         fresh_model(tiny_splits), tiny_splits, epochs=50, batch_size=16, max_minutes=1e-4, verbose=0
     )
-    assert len(history) == 1  # 6 ms of budget: the first epoch runs, no second one is started
-    assert history.attrs["stopped_by"].startswith("time limit")
+    assert history.epochs_run == 1  # 6 ms of budget: the first epoch runs, no second one is started
+    assert history.stopped_by.startswith("time limit")
 
 
 def test_evaluate_matches_keras_and_counts_the_confusion(tiny_splits):

@@ -13,24 +13,21 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 import numpy as np
+import pandas as pd
 
-from .errors import DatasetError, DogcatError, ImageError
-
-
-def model_preprocessing(model) -> tuple[int, str]:
-    """(size, color) of the photos ``model`` takes, read off its input shape (H, W, C)."""
-    shape = tuple(model.input_shape[1:])
-    if len(shape) != 3 or shape[0] != shape[1] or shape[2] not in (1, 3):
-        raise DogcatError(f"the model takes inputs of shape {shape}, not square gray or RGB images")
-    return int(shape[0]), "gray" if shape[2] == 1 else "rgb"
+from ..data.dataset import decode_stream
+from ..data.images import load_pixels
+from ..data.imagespec import ImageSpec
+from ..data.labels import CLASS_NAMES, IMAGE_EXTENSIONS
+from ..data.sources import SkipReport, open_source
+from ..plumbing.atomic import atomic_write_bytes
+from ..plumbing.errors import DatasetError, ImageError
+from .evaluation import predict_proba
+from .training import load_model
 
 
 def _as_model(model):
-    if isinstance(model, str | os.PathLike):
-        from .training import load_model
-
-        return load_model(model)
-    return model
+    return load_model(model) if isinstance(model, str | os.PathLike) else model
 
 
 def predict(
@@ -47,20 +44,13 @@ def predict(
     (1 if the probability > 0.5) and ``class`` ("cat"/"dog"), in name order; entries that are not
     decodable photos are left out and listed in ``df.attrs["skipped"]`` (a SkipReport).
     """
-    import pandas as pd
-
-    from .dataset import SkipReport, decode_stream, open_source
-    from .images import load_pixels
-    from .labels import CLASS_NAMES, IMAGE_EXTENSIONS
-    from .training import predict_proba
-
     model = _as_model(model)
-    size, color = model_preprocessing(model)
+    spec = ImageSpec.from_model(model)
     path = Path(source).expanduser()
     skipped = SkipReport()
     if path.is_file() and not zipfile.is_zipfile(path):
         try:
-            X = load_pixels(path, size, color).reshape(1, -1)
+            X = load_pixels(path, spec.size, spec.color).reshape(1, -1)
         except ImageError as exc:
             raise DatasetError(f"{path} is not a photo the model can read: {exc}") from exc
         names = [path.name]
@@ -75,8 +65,7 @@ def predict(
                     skipped.add(name, "not an image file name")
             chunks = list(
                 decode_stream(
-                    src, [(n, 0) for n in names], size, color,
-                    workers=workers, progress=progress, skipped=skipped,
+                    src, [(n, 0) for n in names], spec, workers=workers, progress=progress, skipped=skipped,
                 )
             )  # fmt: skip
         finally:
@@ -103,8 +92,6 @@ def write_submission(predictions, path: str | os.PathLike) -> Path:
     ``predictions``: what :func:`predict` returns for Kaggle's ``test1`` photos, whose names
     are ``test1/<id>.jpg``.
     """
-    from .atomic import atomic_write_bytes
-
     ids = []
     for name in predictions["name"]:
         match = _ID.match(PurePosixPath(name).stem)

@@ -13,3 +13,7 @@ class DatasetError(DogcatError, ValueError):
 
 class ImageError(DogcatError, ValueError):
     """One file that cannot be decoded as a photo; ``str(err)`` is the reason it is skipped."""
+
+
+class MissingDependency(DogcatError, ImportError):
+    """An optional part of the package is not installed; the message gives the pip command."""

@@ -8,62 +8,22 @@ on all cores, keeps them uint8, and reports every file it skipped with the reaso
 from __future__ import annotations
 
 import os
-import stat
-import threading
-import zipfile
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
 import cv2
 import numpy as np
+from tqdm.auto import tqdm
 
-from .errors import DatasetError, ImageError
-from .images import COLORS, MAX_FILE_BYTES, decode_pixels, read_file_bytes
+from ..plumbing.errors import DatasetError, ImageError
+from ..plumbing.parallel import ordered_map
+from .imagespec import ImageSpec
+from .images import decode_pixels
 from .labels import CLASS_NAMES, label_with_reason
-from .parallel import ordered_map
+from .sources import SkipReport, open_source
 
 _BATCH = 32  # photos per task: large enough to amortise scheduling, small for a smooth bar
-
-
-@dataclass
-class SkipReport:
-    """Every entry of the source that did not become a row, with the reason (in name order)."""
-
-    items: list[tuple[str, str]] = field(default_factory=list)
-
-    def add(self, name: str, reason: str) -> None:
-        self.items.append((name, reason))
-
-    def counts(self) -> dict[str, int]:
-        """Number of skipped entries per reason, most frequent first."""
-        return dict(Counter(reason for _, reason in self.items).most_common())
-
-    def summary(self) -> str:
-        """One line: ``skipped 3: 2 x empty file (0 bytes); 1 x not an image (a text file)``."""
-        if not self.items:
-            return "skipped 0"
-        parts = "; ".join(f"{n} x {reason}" for reason, n in self.counts().items())
-        return f"skipped {len(self.items)}: {parts}"
-
-    def write_tsv(self, path: str | os.PathLike) -> Path:
-        """Every skipped entry and its reason as ``name<TAB>reason`` lines (atomically)."""
-        from .atomic import atomic_write_bytes
-
-        lines = "".join(f"{name}\t{reason}\n" for name, reason in self.items)
-        return atomic_write_bytes(path, ("name\treason\n" + lines).encode("utf-8"))
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __iter__(self) -> Iterator[tuple[str, str]]:
-        return iter(self.items)
-
-    def __str__(self) -> str:
-        return self.summary()
 
 
 class Dataset(NamedTuple):
@@ -73,114 +33,6 @@ class Dataset(NamedTuple):
     y: np.ndarray  # (N,), uint8, 0 = cat, 1 = dog
     names: list[str]  # the entry each row came from, relative to the source
     skipped: SkipReport
-
-
-class _FolderSource:
-    """A folder searched recursively; symlinks are never followed.
-
-    Plain strings and ``os.scandir`` rather than ``Path`` objects: the scan and the reads run
-    once per photo (25,000 times), and mostly with the GIL held.
-    """
-
-    def __init__(self, root: Path):
-        self.root = root
-        self.description = f"folder {root}"
-
-    def scan(self, skipped: SkipReport) -> list[str]:
-        names: list[str] = []
-        stack = [(os.fspath(self.root), "")]
-        seen: set[tuple[int, int]] = set()  # folders by identity: a Windows junction is no symlink
-        while stack:
-            folder, prefix = stack.pop()
-            try:
-                info = os.stat(folder)
-                identity = (info.st_dev, info.st_ino)
-                entries = os.scandir(folder)
-            except OSError as exc:  # a subfolder we may not read: skip it, keep the rest
-                skipped.add(prefix.rstrip("/") or ".", f"unreadable folder ({exc.strerror})")
-                continue
-            if identity in seen and identity != (0, 0):
-                entries.close()
-                skipped.add(prefix.rstrip("/"), "folder seen before (a link loop), not scanned twice")
-                continue
-            seen.add(identity)
-            with entries:
-                for entry in entries:
-                    name = prefix + entry.name
-                    if entry.is_symlink():
-                        kind = "symlinked folder" if entry.is_dir() else "symlink"
-                        skipped.add(name, f"{kind} (not followed)")
-                    elif entry.is_dir(follow_symlinks=False):
-                        stack.append((entry.path, name + "/"))
-                    elif entry.is_file(follow_symlinks=False):
-                        names.append(name)
-                    else:
-                        skipped.add(name, "not a regular file")
-        return names
-
-    def read(self, name: str) -> bytes:
-        return read_file_bytes(os.path.join(self.root, name))
-
-    def close(self) -> None:
-        pass
-
-
-class _ZipSource:
-    """A zip read in place: no extraction, unsafe member names and symlinks never read."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.description = f"zip {path}"
-        try:
-            self.zip = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise DatasetError(f"{path} is not a readable zip file ({exc}); re-download it") from exc
-        self.infos: dict[str, zipfile.ZipInfo] = {}
-        self._lock = threading.Lock()
-
-    def scan(self, skipped: SkipReport) -> list[str]:
-        names = []
-        for info in self.zip.infolist():
-            name = info.filename
-            if info.is_dir():
-                continue
-            parts = PurePosixPath(name.replace("\\", "/")).parts
-            if name.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0]):
-                skipped.add(name, "unsafe path in zip (absolute or ../), not read")
-            elif stat.S_ISLNK(info.external_attr >> 16):
-                skipped.add(name, "symlink in zip (not followed)")
-            elif parts and (parts[0] == "__MACOSX" or parts[-1].startswith("._")):
-                skipped.add(name, "macOS metadata file")
-            elif name in self.infos:
-                skipped.add(name, "duplicate name in zip (first one kept)")
-            else:
-                self.infos[name] = info
-                names.append(name)
-        return names
-
-    def read(self, name: str) -> bytes:
-        info = self.infos[name]
-        if info.file_size > MAX_FILE_BYTES:
-            raise ImageError(f"file too large ({info.file_size:,} bytes)")
-        try:
-            return self.zip.read(info)
-        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError) as exc:
-            raise ImageError(f"unreadable zip member ({exc})") from exc
-
-    def close(self) -> None:
-        self.zip.close()
-
-
-def open_source(source: str | os.PathLike) -> _FolderSource | _ZipSource:
-    """Open a folder or zip for reading (``.scan``, ``.read(name)``, ``.close()``); typed errors."""
-    path = Path(source).expanduser()
-    if not path.exists():
-        raise DatasetError(f"source {path} does not exist: pass Kaggle's train.zip or a folder of photos")
-    if path.is_dir():
-        return _FolderSource(path)
-    if zipfile.is_zipfile(path):
-        return _ZipSource(path)
-    raise DatasetError(f"source {path} is neither a folder nor a zip file")
 
 
 def scan_labelled(src, skipped: SkipReport) -> list[tuple[str, int]]:
@@ -257,15 +109,14 @@ def _balanced_subset(candidates: list[tuple[str, int]], limit: int, seed: int) -
 
 
 def _decode_batch(
-    source, batch: list[tuple[str, int]], *, size: int, color: str, fast: bool
+    source, batch: list[tuple[str, int]], *, spec: ImageSpec
 ) -> tuple[np.ndarray, np.ndarray, list[str], list[tuple[str, str]]]:
     """Decode one batch: (rows uint8 (k, D), labels (k,), their names, [(name, reason)] failed)."""
-    channels = 3 if color == "rgb" else 1
-    rows = np.empty((len(batch), size * size * channels), dtype=np.uint8)
+    rows = np.empty((len(batch), spec.n_pixels), dtype=np.uint8)
     labels, names, failures = [], [], []
     for name, label in batch:
         try:
-            pixels = decode_pixels(source.read(name), size, color, fast=fast)
+            pixels = decode_pixels(source.read(name), spec.size, spec.color)
         except ImageError as exc:
             failures.append((name, str(exc)))
             continue
@@ -281,10 +132,8 @@ def _decode_batch(
 def decode_stream(
     src,
     wanted: list[tuple[str, int]],
-    size: int = 80,
-    color: str = "gray",
+    spec: ImageSpec = ImageSpec(),
     *,
-    fast: bool = False,
     workers: int | None = None,
     progress: bool = True,
     skipped: SkipReport | None = None,
@@ -295,15 +144,13 @@ def decode_stream(
     photos that fail (added to ``skipped`` with the reason). At most two batches per thread are
     in flight, so memory does not grow with the number of photos.
     """
-    from tqdm.auto import tqdm
-
     workers = default_workers() if workers is None else max(1, int(workers))
     batches = [wanted[i : i + _BATCH] for i in range(0, len(wanted), _BATCH)]
     cv_threads = cv2.getNumThreads()
     cv2.setNumThreads(1)  # our threads already use every core; avoid oversubscription
     try:
         with tqdm(total=len(wanted), desc="decoding", unit="img", disable=not progress) as bar:
-            decode = partial(_decode_batch, src, size=size, color=color, fast=fast)
+            decode = partial(_decode_batch, src, spec=spec)
             for rows, labels, names, failures in ordered_map(decode, batches, workers):
                 bar.update(len(names) + len(failures))
                 if skipped is not None:
@@ -329,7 +176,6 @@ def build_dataset(
     limit: int | None = None,
     progress: bool = True,
     *,
-    fast: bool = False,
     seed: int = 0,
 ) -> Dataset:
     """Decode every labelled photo of a folder (recursive) or a ``.zip`` (read in place).
@@ -341,12 +187,11 @@ def build_dataset(
     the same arrays. Decoding runs on ``workers`` threads (default: all cores; OpenCV releases
     the GIL, so threads scale and nothing needs pickling or a ``__main__`` guard on Windows).
     ``limit`` keeps a seeded, class-balanced subset of that many photos (``seed``), replacing
-    photos that fail to decode while others remain. ``fast`` is :func:`~dogcat_lib.images.decode_pixels`'s.
+    photos that fail to decode while others remain.
 
     Raises :class:`DatasetError` when the source is missing or holds no labelled photo.
     """
-    if color not in COLORS:
-        raise ValueError(f"color must be one of {COLORS}, not {color!r}")
+    spec = ImageSpec(size, color)
     if limit is not None and limit < 1:
         raise ValueError(f"limit must be a positive number of photos, not {limit!r}")
     src = open_source(source)
@@ -356,11 +201,9 @@ def build_dataset(
         if not candidates:
             raise no_labelled_photos(src, skipped)
         wanted = candidates if limit is None else _balanced_subset(candidates, limit, seed)
-        X, y, names = _decode_all(src, wanted, size, color, fast, workers, progress, skipped)
+        X, y, names = _decode_all(src, wanted, spec, workers, progress, skipped)
         if limit is not None and len(names) < min(limit, len(candidates)):
-            X, y, names = _top_up(
-                src, candidates, names, X, y, limit, size, color, fast, workers, progress, skipped, seed
-            )
+            X, y, names = _top_up(src, candidates, names, X, y, limit, spec, workers, progress, skipped, seed)
     finally:
         src.close()
     skipped.items.sort()
@@ -369,15 +212,12 @@ def build_dataset(
     return Dataset(X, y, names, skipped)
 
 
-def _decode_all(src, wanted, size, color, fast, workers, progress, skipped):
+def _decode_all(src, wanted, spec, workers, progress, skipped):
     """Decode ``wanted`` into one preallocated X; returns X, y, names of the good photos."""
-    channels = 3 if color == "rgb" else 1
-    X = np.empty((len(wanted), size * size * channels), dtype=np.uint8)
+    X = np.empty((len(wanted), spec.n_pixels), dtype=np.uint8)
     y = np.empty(len(wanted), dtype=np.uint8)
     names: list[str] = []
-    stream = decode_stream(
-        src, wanted, size, color, fast=fast, workers=workers, progress=progress, skipped=skipped
-    )
+    stream = decode_stream(src, wanted, spec, workers=workers, progress=progress, skipped=skipped)
     for rows, labels, batch_names in stream:
         X[len(names) : len(names) + len(rows)] = rows
         y[len(names) : len(names) + len(rows)] = labels
@@ -388,7 +228,7 @@ def _decode_all(src, wanted, size, color, fast, workers, progress, skipped):
     return X, y, names
 
 
-def _top_up(src, candidates, names, X, y, limit, size, color, fast, workers, progress, skipped, seed):
+def _top_up(src, candidates, names, X, y, limit, spec, workers, progress, skipped, seed):
     """Replace photos of a limited subset that failed to decode, while candidates remain."""
     tried = set(names) | {name for name, _ in skipped.items}
     rng = np.random.default_rng(seed + 1)
@@ -404,7 +244,7 @@ def _top_up(src, candidates, names, X, y, limit, size, color, fast, workers, pro
         if not more:
             break
         tried.update(name for name, _ in more)
-        X2, y2, names2 = _decode_all(src, sorted(more), size, color, fast, workers, progress, skipped)
+        X2, y2, names2 = _decode_all(src, sorted(more), spec, workers, progress, skipped)
         order = sorted(range(len(names) + len(names2)), key=(names + names2).__getitem__)
         X = np.concatenate([X, X2])[order]
         y = np.concatenate([y, y2])[order]

@@ -15,19 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .csvio import format_rows, shuffled_order, write_csv, write_csv_text
-from .dataset import (
-    SkipReport,
-    build_dataset,
-    decode_stream,
-    no_labelled_photos,
-    nothing_decoded,
-    open_source,
-    scan_labelled,
-)
-from .errors import DogcatError
-from .images import COLORS
-from .labels import CLASS_NAMES
+from ..data.csvio import format_rows, shuffled_order, write_csv, write_csv_text
+from ..data.dataset import build_dataset, decode_stream, no_labelled_photos, nothing_decoded, scan_labelled
+from ..data.imagespec import ImageSpec
+from ..data.labels import CLASS_NAMES
+from ..data.sources import SkipReport, open_source
+from ..plumbing.errors import DogcatError
 
 
 @dataclass(frozen=True)
@@ -72,7 +65,6 @@ def preprocess_to_csv(
     limit: int | None = None,
     progress: bool = True,
     *,
-    fast: bool = False,
     seed: int = 0,
 ) -> PreprocessResult:
     """Decode every labelled photo of ``source`` and write the course's CSV to ``out``, streaming.
@@ -83,13 +75,10 @@ def preprocess_to_csv(
     no decodable labelled photo, and :class:`DogcatError` for an output inside the source
     folder or equal to the input; then nothing is written.
     """
-    if color not in COLORS:
-        raise ValueError(f"color must be one of {COLORS}, not {color!r}")
+    spec = ImageSpec(size, color)
     check_output_path(Path(source), Path(out))
     if limit is not None:
-        X, y, _names, skipped = build_dataset(
-            source, size, color, workers, limit, progress, fast=fast, seed=seed
-        )
+        X, y, _names, skipped = build_dataset(source, size, color, workers, limit, progress, seed=seed)
         path = write_csv(X, y, out, seed=seed)
         counts = np.bincount(y, minlength=2)
         return PreprocessResult(path, len(y), X.shape[1], _counts(counts), skipped)
@@ -97,7 +86,7 @@ def preprocess_to_csv(
     src = open_source(source)
     skipped = SkipReport()
     counts = np.zeros(2, dtype=np.int64)
-    n_pixels = size * size * (3 if color == "rgb" else 1)
+    n_pixels = spec.n_pixels
     try:
         candidates = scan_labelled(src, skipped)
         if not candidates:
@@ -105,9 +94,7 @@ def preprocess_to_csv(
         wanted = [candidates[i] for i in shuffled_order(len(candidates), seed)]
 
         def row_text():
-            stream = decode_stream(
-                src, wanted, size, color, fast=fast, workers=workers, progress=progress, skipped=skipped
-            )
+            stream = decode_stream(src, wanted, spec, workers=workers, progress=progress, skipped=skipped)
             for rows, labels, _names in stream:
                 if len(rows) == 0:
                     continue

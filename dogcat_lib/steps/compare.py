@@ -10,6 +10,12 @@ from __future__ import annotations
 import os
 import time
 
+import pandas as pd
+
+from ..learn.evaluation import evaluate
+from ..learn.models import TRAINING_DEFAULTS, build_model, fine_tune, trainable_params
+from ..learn.training import train
+
 
 def train_and_compare(
     names: list[str],
@@ -32,10 +38,6 @@ def train_and_compare(
     With ``out_dir`` each model is saved under ``out_dir/NAME`` (the fine-tuned transfer model
     under ``out_dir/transfer-fine-tuned``). Prints one line per model as it finishes.
     """
-    import pandas as pd
-
-    from .models import TRAINING_DEFAULTS, build_model, fine_tune, trainable_params
-    from .training import evaluate, train
 
     def folder(name: str):
         return None if out_dir is None else os.path.join(out_dir, name)
@@ -49,13 +51,13 @@ def train_and_compare(
         history = train(
             model, data, epochs=epochs, batch_size=batch_size, seed=seed, max_minutes=max_minutes,
             out_dir=folder(name), verbose=0, **TRAINING_DEFAULTS.get(name, {}),
-        )  # fmt: skip
+        ).frame()  # fmt: skip
         if name == "transfer" and fine_tune_epochs:
             fine_tune(model, top_layers=30, learning_rate=1e-5)
             more = train(
                 model, data, epochs=fine_tune_epochs, batch_size=batch_size, seed=seed, verbose=0,
                 out_dir=folder("transfer-fine-tuned"),
-            )  # fmt: skip
+            ).frame()  # fmt: skip
             more["epoch"] += len(history)
             history = pd.concat([history, more], ignore_index=True)
         seconds = time.perf_counter() - start

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import keras
 import numpy as np
+from sklearn.model_selection import train_test_split
 
-from .errors import DatasetError
+from ..plumbing.errors import DatasetError
 
 
 class Splits(NamedTuple):
@@ -33,8 +35,6 @@ class Splits(NamedTuple):
 
 
 def _stratified_split(y: np.ndarray, fraction: float, seed: int, what: str) -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.model_selection import train_test_split
-
     index = np.arange(len(y))
     try:
         return train_test_split(index, test_size=fraction, stratify=y, random_state=seed)
@@ -91,8 +91,6 @@ class PixelScaler(NamedTuple):
         variance = range² that is min-max scaling. It is a built-in layer, so a saved model loads
         (and scales) anywhere, without dogcat_lib.
         """
-        import keras
-
         if int(np.prod(input_shape)) != self.data_min.size:
             raise DatasetError(
                 f"the scaler was fitted on {self.data_min.size} pixels, the model takes {input_shape}"

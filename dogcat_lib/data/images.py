@@ -16,15 +16,14 @@ import warnings
 import cv2
 import numpy as np
 
-from .errors import ImageError
+from ..plumbing.errors import ImageError
+from .imagespec import ImageSpec
 
 #: Images with more pixels than this are decoded at reduced size (JPEG) or skipped (other
 #: formats), so one 10,000 x 10,000 photo cannot take 300 MB per worker. 40 MP covers cameras.
 MAX_PIXELS = 40_000_000
 #: Files larger than this are skipped without being read into memory.
 MAX_FILE_BYTES = 256 * 1024 * 1024
-
-COLORS = ("gray", "rgb")
 
 _SIGNATURES = (
     (b"\xff\xd8\xff", "JPEG"),
@@ -35,7 +34,7 @@ _SIGNATURES = (
     (b"II*\x00", "TIFF"),
     (b"MM\x00*", "TIFF"),
 )
-_REDUCED = {
+_REDUCED = {  # libjpeg's scaled decoding, for photos too large to decode whole
     ("gray", 2): cv2.IMREAD_REDUCED_GRAYSCALE_2,
     ("gray", 4): cv2.IMREAD_REDUCED_GRAYSCALE_4,
     ("gray", 8): cv2.IMREAD_REDUCED_GRAYSCALE_8,
@@ -141,8 +140,11 @@ def check_image_bytes(data: bytes) -> tuple[str, int, int]:
     return fmt, width, height
 
 
-def _reduction(width: int, height: int, size: int, fmt: str, fast: bool, max_pixels: int) -> int:
-    """The JPEG decoder's scale-down factor (1, 2, 4 or 8) for this image."""
+def _reduction(width: int, height: int, fmt: str, max_pixels: int) -> int:
+    """The JPEG decoder's scale-down factor (1, 2, 4 or 8) that keeps a huge photo under ``max_pixels``.
+
+    Photos under the limit (every real pet photo) are decoded at full size, as the course does.
+    """
     if fmt != "JPEG":
         if width * height > max_pixels:
             raise ImageError(
@@ -150,9 +152,6 @@ def _reduction(width: int, height: int, size: int, fmt: str, fast: bool, max_pix
             )
         return 1
     factor = 1
-    if fast:  # largest factor that still leaves at least `size` pixels a side
-        while factor < 8 and min(width, height) // (factor * 2) >= size:
-            factor *= 2
     while width * height > max_pixels * factor * factor and factor < 8:
         factor *= 2
     if width * height > max_pixels * factor * factor:
@@ -161,30 +160,21 @@ def _reduction(width: int, height: int, size: int, fmt: str, fast: bool, max_pix
 
 
 def decode_pixels(
-    data: bytes,
-    size: int = 80,
-    color: str = "gray",
-    *,
-    fast: bool = False,
-    max_pixels: int = MAX_PIXELS,
+    data: bytes, size: int = 80, color: str = "gray", *, max_pixels: int = MAX_PIXELS
 ) -> np.ndarray:
     """Decode image bytes to a ``(size, size)`` (gray) or ``(size, size, 3)`` (RGB) uint8 array.
 
-    Default mode: the course's pixels (full decode, ``cv2.resize`` with bilinear interpolation).
-    ``fast=True``: JPEGs are decoded at 1/2, 1/4 or 1/8 scale by libjpeg (never below ``size``)
-    and resized with area averaging; faster on large photos, pixels differ slightly (the
-    benchmark reports the mean absolute difference). Raises :class:`ImageError` with the reason.
+    The course's pixels: a full decode, then ``cv2.resize`` with bilinear interpolation. Only a
+    photo over ``max_pixels`` is decoded at 1/2 to 1/8 scale by libjpeg (and area-resampled), so
+    one huge file cannot take hundreds of MB. Raises :class:`ImageError` with the reason.
     """
-    if color not in COLORS:
-        raise ValueError(f"color must be one of {COLORS}, not {color!r}")
-    if not isinstance(size, int | np.integer) or size < 1:
-        raise ValueError(f"size must be a positive integer, not {size!r}")
+    spec = ImageSpec(size, color)
     fmt, width, height = check_image_bytes(data)
-    factor = _reduction(width, height, size, fmt, fast, max_pixels)
+    factor = _reduction(width, height, fmt, max_pixels)
     flag = (
-        _REDUCED[(color, factor)]
+        _REDUCED[(spec.color, factor)]
         if factor > 1
-        else (cv2.IMREAD_GRAYSCALE if color == "gray" else cv2.IMREAD_COLOR)
+        else (cv2.IMREAD_GRAYSCALE if spec.color == "gray" else cv2.IMREAD_COLOR)
     )
     buffer = np.frombuffer(data, dtype=np.uint8)
     try:
@@ -193,10 +183,10 @@ def decode_pixels(
         raise ImageError(f"corrupt image (OpenCV: {str(exc).strip().splitlines()[-1]})") from exc
     if image is None or image.size == 0:
         raise ImageError(f"corrupt {fmt} (OpenCV could not decode it)")
-    if color == "rgb":
+    if spec.color == "rgb":
         image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-    interpolation = cv2.INTER_AREA if (fast or factor > 1) else cv2.INTER_LINEAR
-    return np.ascontiguousarray(cv2.resize(image, (size, size), interpolation=interpolation))
+    interpolation = cv2.INTER_AREA if factor > 1 else cv2.INTER_LINEAR
+    return np.ascontiguousarray(cv2.resize(image, (spec.size, spec.size), interpolation=interpolation))
 
 
 def read_file_bytes(path: str | os.PathLike) -> bytes:
@@ -213,7 +203,6 @@ def load_pixels(
     size: int = 80,
     color: str = "gray",
     *,
-    fast: bool = False,
     max_pixels: int = MAX_PIXELS,
 ) -> np.ndarray:
     """Load one photo (a path or its bytes) as uint8 pixels: (size, size) gray or (size, size, 3) RGB.
@@ -225,19 +214,4 @@ def load_pixels(
         data = bytes(path_or_bytes)
     else:
         data = read_file_bytes(path_or_bytes)
-    return decode_pixels(data, size, color, fast=fast, max_pixels=max_pixels)
-
-
-def image_shape(n_pixels: int) -> tuple[int, int, int]:
-    """(size, size, channels) of a CSV row of ``n_pixels`` values: size² gray or size²·3 RGB.
-
-    The two never collide (3·size² is never a square), so the shape follows from the width.
-    """
-    n_pixels = int(n_pixels)
-    for channels in (1, 3):
-        size = round((n_pixels / channels) ** 0.5)
-        if n_pixels > 0 and size * size * channels == n_pixels:
-            return (size, size, channels)
-    raise ImageError(
-        f"{n_pixels} pixel columns are neither size x size (gray) nor size x size x 3 (RGB) images"
-    )
+    return decode_pixels(data, size, color, max_pixels=max_pixels)

@@ -19,7 +19,10 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import DogcatError
+from tqdm.auto import tqdm
+
+from ..plumbing.atomic import atomic_output
+from ..plumbing.errors import DogcatError
 
 _CHUNK = 1 << 20
 _USER_AGENT = "dogcat-course-downloader"
@@ -115,8 +118,6 @@ def download_file(
     option or environment variable sets another URL); an interrupted transfer keeps ``.part``
     for the next call to resume.
     """
-    from tqdm.auto import tqdm
-
     dest = Path(dest)
     if _complete(dest, size, sha256):
         return DownloadResult(dest, dest.stat().st_size, already_there=True)
@@ -235,8 +236,6 @@ def _kaggle_api_download(out_dir: Path) -> Path:
 
 def extract_member(archive: Path, member: str, dest: Path) -> Path:
     """Copy one member (e.g. ``train.zip``) out of ``archive`` to ``dest``, atomically; kept if same size."""
-    from .atomic import atomic_output
-
     with zipfile.ZipFile(archive) as zf:
         try:
             info = next(i for i in zf.infolist() if Path(i.filename).name == member)

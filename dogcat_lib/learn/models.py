@@ -11,7 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .errors import DogcatError
+import keras
+from keras import layers
+
+from ..plumbing.errors import DogcatError
+from .runtime import get_strategy, set_seed
 
 REFERENCE_PARAMS = 2_764_417  # trainable parameters of the course's CNN on 80x80x1
 
@@ -34,14 +38,10 @@ def build_reference_cnn(
     Conv 32 -> pool -> Conv 64 -> pool -> Conv 128, 128 -> pool -> Conv 256, 256 -> pool ->
     Flatten -> Dropout 0.5 -> Dense 256 relu -> Dense 1 sigmoid; every conv 3x3, ``same``, relu;
     dense layers ``he_normal``. Compiled as the course does: RMSprop(1e-4), binary cross-entropy,
-    accuracy. Built under :func:`~dogcat_lib.training.get_strategy`'s scope (TPU, GPUs or CPU);
-    ``seed`` fixes the initial weights (None: not seeded).
+    accuracy. Built under :func:`~dogcat_lib.learn.runtime.get_strategy`'s scope (TPU, GPUs or
+    CPU); ``seed`` fixes the initial weights (None: not seeded). The output layer computes in
+    float32 even inside :func:`~dogcat_lib.learn.runtime.precision` (mixed precision).
     """
-    import keras
-    from keras import layers
-
-    from .training import get_strategy, set_seed
-
     if seed is not None:
         set_seed(seed)
 
@@ -66,7 +66,9 @@ def build_reference_cnn(
                 layers.Flatten(),
                 layers.Dropout(0.5),
                 layers.Dense(256, activation="relu", kernel_initializer="he_normal"),
-                layers.Dense(1, activation="sigmoid", kernel_initializer="he_normal", name="p_dog"),
+                layers.Dense(
+                    1, activation="sigmoid", kernel_initializer="he_normal", name="p_dog", dtype="float32"
+                ),
             ],
             name="reference_cnn",
         )
@@ -82,9 +84,6 @@ def augmentation(seed: int | None = 0, name: str = "augmentation"):
     prediction see the photos as they are. Being layers, they run where the model runs: on the
     GPU or TPU when there is one. Expects raw pixel values 0..255.
     """
-    import keras
-    from keras import layers
-
     return keras.Sequential(
         [
             layers.RandomFlip("horizontal", seed=seed),
@@ -117,11 +116,6 @@ def build_improved_cnn(
     Compiled with AdamW (``learning_rate``, decoupled ``weight_decay``); train it with
     ``reduce_lr_patience`` (see :data:`TRAINING_DEFAULTS`), as ``dogcat train --model improved`` does.
     """
-    import keras
-    from keras import layers
-
-    from .training import get_strategy, set_seed
-
     if seed is not None:
         set_seed(seed)
     with get_strategy().scope():
@@ -138,7 +132,7 @@ def build_improved_cnn(
             x = layers.MaxPooling2D(name=f"block{block}_pool")(x)
         x = layers.GlobalAveragePooling2D(name="average")(x)
         x = layers.Dropout(dropout, name="dropout")(x)
-        outputs = layers.Dense(1, activation="sigmoid", name="p_dog")(x)
+        outputs = layers.Dense(1, activation="sigmoid", name="p_dog", dtype="float32")(x)
         model = keras.Model(inputs, outputs, name="improved_cnn")
         if compile:
             _compile(model, keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=weight_decay))
@@ -163,11 +157,6 @@ def build_transfer_cnn(
     (Colab, your machine); ``weights=None`` starts from random weights (offline, tests). After
     the head has learnt, :func:`fine_tune` unfreezes the backbone's top layers at a low rate.
     """
-    import keras
-    from keras import layers
-
-    from .training import get_strategy, set_seed
-
     del scaling  # the backbone's own preprocessing applies
     if seed is not None:
         set_seed(seed)
@@ -190,7 +179,7 @@ def build_transfer_cnn(
         backbone.trainable = False
         x = backbone(x, training=False)  # BatchNorm statistics stay ImageNet's, even when fine-tuning
         x = layers.Dropout(0.2, name="dropout")(x)
-        outputs = layers.Dense(1, activation="sigmoid", name="p_dog")(x)
+        outputs = layers.Dense(1, activation="sigmoid", name="p_dog", dtype="float32")(x)
         model = keras.Model(inputs, outputs, name="transfer_mobilenet_v3")
         if compile:
             _compile(model, keras.optimizers.Adam(learning_rate=learning_rate))
@@ -203,8 +192,6 @@ def fine_tune(model, top_layers: int = 30, learning_rate: float = 1e-5):
     The second phase of transfer learning: after the new head has converged on the frozen
     backbone, a low learning rate adapts the top features to cats and dogs without wrecking them.
     """
-    import keras
-
     backbones = [
         layer for layer in model.layers if isinstance(layer, keras.Model) and layer.name != "augmentation"
     ]
@@ -246,6 +233,4 @@ def build_model(name: str, input_shape: tuple[int, int, int] = (80, 80, 1), scal
 
 def trainable_params(model) -> int:
     """The number of trainable parameters (what ``model.summary()`` reports as trainable)."""
-    import keras
-
     return int(sum(keras.ops.size(w) for w in model.trainable_weights))

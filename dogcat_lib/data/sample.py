@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .atomic import atomic_output
+from ..plumbing.atomic import atomic_output
 
 
 def draw_animal(label: int, rng: np.random.Generator, size: tuple[int, int] | None = None) -> np.ndarray:

@@ -1,0 +1,1 @@
+"""Plumbing both sides share: typed errors, atomic output, the ordered thread map."""
