@@ -45,6 +45,13 @@ _EXPORTS = {
     "Dataset": "data.dataset",
     "list_photos": "data.dataset",
     "read_photo": "data.dataset",
+    "Photo": "data.photo",
+    "open_photo": "data.photo",
+    "uploaded_photos": "data.photo",
+    "Exclusions": "data.exclusions",
+    "read_exclusions": "data.exclusions",
+    "write_exclusions": "data.exclusions",
+    "EXCLUSION_REASONS": "data.exclusions",
     "write_csv": "data.csvio",
     "read_csv": "data.csvio",
     "make_sample": "data.sample",
@@ -103,9 +110,11 @@ if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
     from .data.csvio import read_csv, write_csv
     from .data.dataset import Dataset, build_dataset, list_photos, read_photo
     from .data.download import download_dataset
+    from .data.exclusions import EXCLUSION_REASONS, Exclusions, read_exclusions, write_exclusions
     from .data.images import decode_pixels, load_pixels
     from .data.imagespec import ImageSpec, image_shape
     from .data.labels import CAT, CLASS_NAMES, DOG, label_from_name
+    from .data.photo import Photo, open_photo, uploaded_photos
     from .data.sample import make_sample
     from .data.sources import SkipReport
     from .learn.evaluation import Evaluation, evaluate, overfitting_diagnosis, predict_proba

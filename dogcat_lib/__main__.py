@@ -78,6 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE.tsv",
         help="also write every skipped entry and its reason to this file",
     )
+    pre.add_argument(
+        "--exclude",
+        type=Path,
+        default=None,
+        metavar="FILE.csv",
+        help="leave out the photos this file lists (name,reason lines, e.g. the exclusions.csv of "
+        "notebook 04's cleaner); each is reported as 'excluded by FILE'",
+    )
     pre.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     pre.set_defaults(func=cmd_preprocess)
 
@@ -192,6 +200,11 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
         from .data.csvio import with_compression
 
         args.output = with_compression(args.output, args.compress)
+    exclusions = None
+    if args.exclude is not None:
+        from .data.exclusions import read_exclusions
+
+        exclusions = read_exclusions(args.exclude)
     start = time.perf_counter()
     try:
         result = preprocess_to_csv(
@@ -203,6 +216,7 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
             limit=args.limit,
             progress=not args.quiet,
             seed=args.seed,
+            exclude=exclusions,
         )
     except OSError as exc:  # a full disk, a read-only folder, a file locked by another program
         raise DogcatError(f"{exc.filename or args.output}: {exc.strerror or exc}") from exc
@@ -216,6 +230,13 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
         f"{result.n_pixels:,} pixels, {size_mb:,.1f} MB in {seconds:.1f} s"
     )
     print(result.skipped.summary())
+    if exclusions is not None:
+        found = result.skipped.counts().get(exclusions.skip_reason, 0)
+        if found < len(exclusions):
+            print(
+                f"{len(exclusions) - found} of the {len(exclusions)} names in {args.exclude} "
+                f"are not in {args.source}"
+            )
     return 0
 
 
