@@ -85,6 +85,12 @@ _EXPORTS = {
     "overfitting_diagnosis": "learn.evaluation",
     "predict": "learn.predict",
     "write_submission": "learn.predict",
+    "predict_photo": "learn.predict",
+    "PhotoPrediction": "learn.predict",
+    "explain": "learn.explain",
+    "feature_maps": "learn.explain",
+    "conv_filters": "learn.explain",
+    "find_conv_layer": "learn.explain",
     "train_from_csv": "steps.train_csv",
     "train_and_compare": "steps.compare",
     "plot_preprocessing_steps": "plots",
@@ -95,6 +101,11 @@ _EXPORTS = {
     "plot_augmentations": "plots",
     "plot_history_comparison": "plots",
     "history_frame": "plots",
+    "plot_photo_prediction": "plots",
+    "overlay_heatmap": "plots",
+    "plot_gradcam": "plots",
+    "plot_feature_maps": "plots",
+    "plot_filters": "plots",
     "find_csv": "colab",
     "in_colab": "colab",
     "DogcatError": "plumbing.errors",
@@ -118,6 +129,7 @@ if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
     from .data.sample import make_sample
     from .data.sources import SkipReport
     from .learn.evaluation import Evaluation, evaluate, overfitting_diagnosis, predict_proba
+    from .learn.explain import conv_filters, explain, feature_maps, find_conv_layer
     from .learn.models import (
         augmentation,
         build_improved_cnn,
@@ -128,17 +140,22 @@ if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
         trainable_params,
     )
     from .learn.pipeline import make_dataset
-    from .learn.predict import predict, write_submission
+    from .learn.predict import PhotoPrediction, predict, predict_photo, write_submission
     from .learn.runtime import get_strategy, precision, set_seed, use_strategy
     from .learn.scaling import PixelScaler, Splits, fit_scaler, leak_report, split_dataset
     from .learn.training import TrainingHistory, load_model, save_model, train, training_callbacks
     from .plots import (
         history_frame,
+        overlay_heatmap,
         plot_augmentations,
         plot_confusion_matrix,
+        plot_feature_maps,
+        plot_filters,
+        plot_gradcam,
         plot_history,
         plot_history_comparison,
         plot_mistakes,
+        plot_photo_prediction,
         plot_preprocessing_steps,
         plot_sample_grid,
     )

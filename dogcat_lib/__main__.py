@@ -6,6 +6,8 @@ dogcat sample -o runs/sample/train.zip               # a generated, Kaggle-like 
 dogcat train dogs-vs-cats.csv -o runs/reference      # step two: the course's CNN (notebook 02)
 dogcat evaluate runs/reference/model.keras other.csv
 dogcat predict runs/reference/model.keras test1.zip -o submission.csv
+dogcat predict runs/reference/model.keras my-cat.jpg     # one line: name, P(dog), cat/dog
+dogcat explain runs/reference/model.keras my-cat.jpg -o runs/inside   # Grad-CAM overlays (notebook 04)
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 from . import __version__
@@ -186,6 +189,23 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     pr.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     pr.set_defaults(func=cmd_predict)
+
+    ex = sub.add_parser(
+        "explain",
+        help="Grad-CAM: where the model finds its evidence, as one overlay PNG per photo",
+        description="For each PHOTO write DIR/<name>_gradcam.png: the photo, the heatmap of the last "
+        "convolutional block's evidence for the predicted class, and the two overlaid (notebook 04).",
+    )
+    ex.add_argument("model", metavar="MODEL", type=Path, help="a model.keras from `dogcat train`")
+    ex.add_argument("photos", metavar="PHOTO", type=Path, nargs="+", help="photo files (JPEG, PNG, ...)")
+    ex.add_argument("-o", "--output", type=Path, required=True, metavar="DIR", help="e.g. runs/inside")
+    ex.add_argument(
+        "--layer", default=None, help="the layer whose feature maps to read (default: the last conv block)"
+    )
+    ex.add_argument(
+        "--alpha", type=float, default=0.4, help="opacity of the heatmap over the photo (default 0.4)"
+    )
+    ex.set_defaults(func=cmd_explain)
     return parser
 
 
@@ -308,8 +328,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from .learn.predict import predict, write_submission
+    from .learn.predict import predict, predict_photo, write_submission
 
+    if args.output is None and args.source.is_file() and not zipfile.is_zipfile(args.source):
+        print(predict_photo(args.model, args.source).line())  # one photo: one line
+        return 0
     frame = predict(args.model, args.source, progress=not args.quiet)
     counts = frame["class"].value_counts()
     print(
@@ -321,6 +344,51 @@ def cmd_predict(args: argparse.Namespace) -> int:
         print(f"wrote {args.output}: id,label (label = P(dog)) for {len(frame):,} photos")
     else:
         print(frame.head(20).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    return 0
+
+
+def _overlay_names(photos: list[Path]) -> list[str]:
+    """``<stem>_gradcam.png`` per photo; a stem seen before (in any case) gets ``-2``, ``-3``..."""
+    names, seen = [], set()
+    for photo in photos:
+        stem, n = photo.stem, 1
+        while (stem if n == 1 else f"{stem}-{n}").lower() in seen:
+            n += 1
+        unique = stem if n == 1 else f"{stem}-{n}"
+        seen.add(unique.lower())
+        names.append(f"{unique}_gradcam.png")
+    return names
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .learn.explain import explain, find_conv_layer
+    from .learn.predict import predict_photo
+    from .learn.training import load_model
+    from .plots import plot_gradcam
+
+    if args.output.exists() and not args.output.is_dir():
+        raise DogcatError(f"-o {args.output} is a file: give a folder, e.g. runs/inside")
+    if not 0.0 <= args.alpha <= 1.0:
+        raise DogcatError(f"--alpha must be between 0 and 1, not {args.alpha:g}")
+    for photo in args.photos:  # every input is checked before anything is written
+        if not photo.exists():
+            raise DogcatError(f"{photo} does not exist: pass photo files")
+        if not photo.is_file():
+            raise DogcatError(f"{photo} is not a file: pass photo files (e.g. {photo}/*.jpg)")
+    model = load_model(args.model)
+    layer = find_conv_layer(model, args.layer)
+    results = [predict_photo(model, photo) for photo in args.photos]
+    for result, name in zip(results, _overlay_names(args.photos), strict=True):
+        heatmap = explain(model, result.pixels, layer=args.layer)
+        title = f"{result.line()}   (evidence for {result.class_name}, {layer.name})"
+        fig = plot_gradcam(result.image, heatmap, result.pixels, title, args.alpha, path=args.output / name)
+        plt.close(fig)
+        print(f"{args.output / name}: {result.line()}")
     return 0
 
 

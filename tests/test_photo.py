@@ -12,22 +12,10 @@ import re
 import cv2
 import numpy as np
 import pytest
-from conftest import jpeg, pil_bytes, truncated
+from conftest import exif_jpeg, jpeg, pil_bytes, truncated
 from PIL import Image, ImageOps
 
 from dogcat_lib import ImageError, decode_pixels, open_photo, uploaded_photos
-
-
-def exif_jpeg(orientation: int) -> bytes:
-    """A 60 x 40 (wide) JPEG with a bright left third, stored unrotated with EXIF Orientation set."""
-    image = np.full((40, 60, 3), 30, np.uint8)
-    image[:, :20] = 230
-    image[:8, 20:] = (200, 40, 40)  # a red band along the top: up and down differ too
-    exif = Image.Exif()
-    exif[0x0112] = orientation
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="JPEG", quality=95, exif=exif.tobytes())
-    return buffer.getvalue()
 
 
 def stored_pixels(data: bytes, flag: int) -> np.ndarray:
