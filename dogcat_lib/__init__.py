@@ -83,6 +83,7 @@ _EXPORTS = {
     "Evaluation": "learn.evaluation",
     "predict_proba": "learn.evaluation",
     "overfitting_diagnosis": "learn.evaluation",
+    "rank_suspects": "learn.evaluation",
     "predict": "learn.predict",
     "write_submission": "learn.predict",
     "predict_photo": "learn.predict",
@@ -106,6 +107,8 @@ _EXPORTS = {
     "plot_gradcam": "plots",
     "plot_feature_maps": "plots",
     "plot_filters": "plots",
+    "PhotoCleaner": "cleaner",
+    "suspects_frame": "cleaner",
     "find_csv": "colab",
     "in_colab": "colab",
     "DogcatError": "plumbing.errors",
@@ -117,6 +120,7 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
+    from .cleaner import PhotoCleaner, suspects_frame
     from .colab import find_csv, in_colab
     from .data.csvio import read_csv, write_csv
     from .data.dataset import Dataset, build_dataset, list_photos, read_photo
@@ -128,7 +132,7 @@ if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
     from .data.photo import Photo, open_photo, uploaded_photos
     from .data.sample import make_sample
     from .data.sources import SkipReport
-    from .learn.evaluation import Evaluation, evaluate, overfitting_diagnosis, predict_proba
+    from .learn.evaluation import Evaluation, evaluate, overfitting_diagnosis, predict_proba, rank_suspects
     from .learn.explain import conv_filters, explain, feature_maps, find_conv_layer
     from .learn.models import (
         augmentation,
