@@ -161,6 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument(
         "--patience", type=_positive_int, default=10, help="early stopping: epochs without a better val_loss"
     )
+    tr.add_argument(
+        "--mixed-precision",
+        action="store_true",
+        help="compute in float16 (bfloat16 on a TPU), output in float32: faster on recent GPUs, not on a CPU",
+    )
     tr.add_argument("--overwrite", action="store_true", help="replace a model already in DIR")
     tr.add_argument("-q", "--quiet", action="store_true", help="no per-epoch lines")
     tr.set_defaults(func=cmd_train)
@@ -295,6 +300,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         verbose=0 if args.quiet else 2,
         model_options={"weights": None} if args.no_pretrained and args.model == "transfer" else None,
+        mixed_precision=args.mixed_precision,
     )
     history = run.history
     print(

@@ -1,9 +1,12 @@
-"""Helpers for running the course notebooks headlessly (papermill) and pinning outputs (nbval).
+"""Run every course notebook once, headlessly, with smoke parameters and pinned outputs (``make notebooks``).
 
-Notebooks are committed with outputs cleared. A cell whose output is deterministic and worth
-checking starts with ``# NBVAL_CHECK_OUTPUT`` and keeps the expected text in its metadata
-(``dogcat.expected_output``); :func:`write_pinned_copy` writes a copy with those outputs filled
-in, which ``pytest --nbval-lax`` then checks. Run as a script: ``python tests/notebook_tools.py OUT_DIR``.
+Notebooks are committed with outputs cleared. ``python tests/notebook_tools.py OUT_DIR`` writes, for
+each notebook, a test copy into OUT_DIR: the smoke parameters injected after the ``parameters``
+cell (papermill's own ``parameterize_notebook``), each ``# NBVAL_CHECK_OUTPUT`` cell's expected
+text (kept in its metadata, ``dogcat.expected_output``) filled in, and test-only check cells
+appended at the end (they assert on the kernel's variables and the files written). ``pytest
+--nbval-lax`` then runs each copy ONCE: a wrong pinned output or a failing check fails it. The
+committed notebooks never carry test code; the smoke data is generated here.
 """
 
 from __future__ import annotations
@@ -12,18 +15,76 @@ import sys
 from pathlib import Path
 
 import nbformat
+from papermill.iorw import load_notebook_node
+from papermill.parameterize import parameterize_notebook
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 PIN_MARK = "# NBVAL_CHECK_OUTPUT"
+CHECK_MARK = "# test-only check, appended by tests/notebook_tools.py"
 
 
 def course_notebooks() -> list[Path]:
     return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 
 
-def write_pinned_copy(notebook: Path, out_dir: Path) -> Path:
-    """Copy ``notebook`` into ``out_dir`` with each pinned cell's expected output filled in."""
-    nb = nbformat.read(notebook, as_version=4)
+def prepare_smoke_data(out_dir: Path) -> dict[str, dict]:
+    """Generated photos and CSVs in ``out_dir``, and each notebook's smoke parameters."""
+    import numpy as np
+
+    from dogcat_lib import make_sample, preprocess_to_csv, read_csv, write_csv
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sample = make_sample(out_dir / "sample", n_per_class=12, unlabelled=3)
+    (sample / "train" / "cat.999.jpg").write_bytes(b"")  # a broken photo: skipped with its reason
+    preprocess_to_csv(sample / "train", out_dir / "train.csv", size=32, progress=False)
+    X, y = read_csv(out_dir / "train.csv")
+    write_csv(X, y, out_dir / "train.csv.zst", seed=None)  # read as it would be from Drive
+    assert np.bincount(y).tolist() == [12, 12]
+    return {
+        "01_preprocess_local.ipynb": {
+            "SOURCE": str(sample / "train"), "OUT_CSV": str(out_dir / "01" / "smoke.csv"),
+            "SIZE": 32, "LIMIT": None, "SEED": 1,
+        },
+        "02_train_colab.ipynb": {
+            "CSV_PATH": str(out_dir / "train.csv.zst"), "EPOCHS": 1, "BATCH_SIZE": 8, "SEED": 0,
+            "OUT_DIR": str(out_dir / "02"), "PREDICT_SOURCE": str(sample / "test1"),
+        },
+        "03_beat_overfitting.ipynb": {
+            "CSV_PATH": str(out_dir / "train.csv"), "EPOCHS": 1, "BATCH_SIZE": 8, "SEED": 0,
+            "MODELS": "reference,improved,transfer", "PRETRAINED": False, "FINE_TUNE_EPOCHS": 1,
+            "OUT_DIR": str(out_dir / "03"),
+        },
+    }  # fmt: skip
+
+
+#: Appended to each test copy; run in the notebook's kernel after the lesson, with its variables.
+CHECKS = {
+    "01_preprocess_local.ipynb": """
+X_check, y_check = read_csv(OUT_CSV)
+assert X_check.dtype == np.uint8 and X_check.shape == (24, 32 * 32), X_check.shape
+assert np.bincount(y_check).tolist() == [12, 12]
+assert "cat.999.jpg" in dict(skipped.items), "the broken photo is skipped with its reason"
+""",
+    "02_train_colab.ipynb": """
+from pathlib import Path
+for name in ("model.keras", "history.csv", "submission.csv", "figures/history.png", "figures/confusion.png"):
+    assert (Path(OUT_DIR) / name).is_file(), name
+assert len((Path(OUT_DIR) / "submission.csv").read_text().splitlines()) == 1 + 3
+assert history.epochs_run == 1 and 0.0 <= result.accuracy <= 1.0 and np.isfinite(result.loss)
+""",
+    "03_beat_overfitting.ipynb": """
+from pathlib import Path
+for name in ("reference", "improved", "transfer"):
+    assert (Path(OUT_DIR) / name / "model.keras").is_file(), name
+assert (Path(OUT_DIR) / "comparison.png").is_file()
+assert len(histories["transfer"]) == 2  # 1 frozen epoch + 1 fine-tuning epoch
+""",
+}
+
+
+def write_test_copy(notebook: Path, out_dir: Path, parameters: dict) -> Path:
+    """The test copy of ``notebook`` in ``out_dir``: smoke parameters, pinned outputs, checks."""
+    nb = parameterize_notebook(load_notebook_node(str(notebook)), parameters)
     for cell in nb.cells:
         if cell.cell_type == "code" and cell.source.startswith(PIN_MARK):
             expected = cell.metadata.get("dogcat", {}).get("expected_output")
@@ -31,12 +92,22 @@ def write_pinned_copy(notebook: Path, out_dir: Path) -> Path:
                 raise ValueError(f"{notebook.name}: a {PIN_MARK} cell has no dogcat.expected_output")
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=expected)]
             cell.execution_count = 1  # nbval only compares cells that were run
-    out_dir.mkdir(parents=True, exist_ok=True)
+    check = CHECKS.get(notebook.name)
+    if check:
+        nb.cells.append(nbformat.v4.new_code_cell(CHECK_MARK + "\n" + check.strip()))
     target = out_dir / notebook.name
     nbformat.write(nb, target)
     return target
 
 
-if __name__ == "__main__":
+def main(out_dir: Path) -> int:
+    smoke = prepare_smoke_data(out_dir)
     for path in course_notebooks():
-        print(write_pinned_copy(path, Path(sys.argv[1])))
+        if path.name not in smoke:
+            raise SystemExit(f"{path.name} has no smoke parameters in tests/notebook_tools.py")
+        print(write_test_copy(path, out_dir, smoke[path.name]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1]).resolve()))

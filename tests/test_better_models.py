@@ -58,16 +58,23 @@ def test_transfer_model_builds_offline_with_a_frozen_backbone_then_fine_tunes():
 
 
 @pytest.mark.filterwarnings("ignore:`input_shape` is undefined or non-square")
-def test_missing_imagenet_weights_are_a_clear_error(monkeypatch):
-    import urllib.request
+def test_missing_imagenet_weights_are_a_clear_error(monkeypatch, tmp_path):
+    """Keras downloads through its own ``file_utils.urlretrieve`` into ``keras_home()``: both are
+    replaced where Keras looks them up, so the test does not depend on this machine being offline."""
+    from keras.src.backend import config
+    from keras.src.utils import file_utils
 
-    def offline(*args, **kwargs):
+    attempts = []
+
+    def offline(url, *args, **kwargs):
+        attempts.append(url)
         raise OSError("network is unreachable")
 
-    monkeypatch.setattr(urllib.request, "urlretrieve", offline)
-    monkeypatch.setenv("KERAS_HOME", "/nonexistent-keras-home")  # no cached weights either
+    monkeypatch.setattr(file_utils, "urlretrieve", offline)
+    monkeypatch.setattr(config, "_KERAS_DIR", str(tmp_path))  # an empty cache: nothing to reuse
     with pytest.raises(DogcatError, match="ImageNet weights .*weights=None"):
         build_transfer_cnn((32, 32, 1), weights="imagenet", image_size=64)
+    assert len(attempts) == 1 and "mobilenet" in attempts[0].lower()
 
 
 @pytest.mark.parametrize("name", ["improved", "transfer"])

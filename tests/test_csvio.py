@@ -244,3 +244,29 @@ def test_a_binary_file_is_refused_without_reading_it_all(tmp_path, monkeypatch):
     path.write_bytes(bytes(range(1, 10)) * 1_000_000)  # 9 MB, no newline
     with pytest.raises(DatasetError, match="is not a CSV"):
         read_csv(path)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_vectorised_parser_equals_numpys_on_every_field_width(seed):
+    from dogcat_lib.data.csvparse import parse_block
+
+    rng = np.random.default_rng(seed)
+    rows, columns = int(rng.integers(1, 40)), int(rng.integers(1, 60))
+    edge = rng.choice([0, 7, 9, 10, 42, 99, 100, 199, 255], size=(rows, columns))
+    values = np.where(rng.random((rows, columns)) < 0.5, edge, rng.integers(0, 256, (rows, columns)))
+    values = values.astype(np.uint8)  # 1, 2 and 3 digits, next to each other in every order
+    text = "".join(",".join(map(str, row)) + "\n" for row in values).encode()
+    np.testing.assert_array_equal(parse_block(text, columns), values)
+    np.testing.assert_array_equal(
+        parse_block(text, columns),
+        np.loadtxt(text.decode().splitlines(), dtype=np.uint8, delimiter=",", ndmin=2),
+    )
+
+
+@pytest.mark.parametrize("bad", ["1,2,3\n4,5\n", "1,2,3\n4,5,6,7\n", "1,,3\n", "1,2,3", "1,2,256\n",
+                                 "1,2,1000\n", "1,-2,3\n", "1,2.5,3\n", "1,2,3\r\n", "1,2,3\n\n4,5,6\n",
+                                 "1, 2,3\n", "1,2,x\n", ""])  # fmt: skip
+def test_the_fast_parser_refuses_what_it_cannot_prove_well_formed(bad):
+    from dogcat_lib.data.csvparse import parse_block
+
+    assert parse_block(bad.encode(), 3) is None  # then the exact path explains or normalises it

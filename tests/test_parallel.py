@@ -28,11 +28,22 @@ def test_lazy_input_is_consumed_only_a_window_ahead():
     results.close()
 
 
-def test_an_error_is_raised_in_order_and_uses_threads():
-    seen = set()
+def test_work_runs_on_several_threads_at_once_never_the_callers():
+    barrier = threading.Barrier(2, timeout=10)  # each of the first two items waits for the other
+    threads = []
 
     def work(x):
-        seen.add(threading.get_ident())
+        threads.append(threading.get_ident())
+        if x < 2:
+            barrier.wait()  # BrokenBarrierError unless two workers run concurrently
+        return x
+
+    assert list(ordered_map(work, range(6), workers=2)) == list(range(6))
+    assert threading.get_ident() not in threads and len(set(threads)) == 2
+
+
+def test_an_error_is_raised_in_order():
+    def work(x):
         if x == 5:
             raise ValueError("bad item 5")
         return x

@@ -34,8 +34,9 @@ def test_sample_grid_gray_and_rgb(tmp_path):
         "dog (cat.9.jpg)",
     ]
     X3 = rng.integers(0, 256, (3, 8 * 8 * 3), dtype=np.uint8)
-    plot_sample_grid(X3, y[:3], size=8, color="rgb", path=tmp_path / "grid.png")
-    assert (tmp_path / "grid.png").stat().st_size > 0
+    rgb = plot_sample_grid(X3, y[:3], size=8, color="rgb", path=tmp_path / "grid.png")
+    np.testing.assert_array_equal(rgb.axes[0].images[0].get_array(), X3[0].reshape(8, 8, 3))
+    assert (tmp_path / "grid.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_history_curves_side_by_side_with_the_best_epoch_marked(tmp_path):
@@ -52,7 +53,24 @@ def test_history_curves_side_by_side_with_the_best_epoch_marked(tmp_path):
     labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
     assert labels == ["train", "validation", "best val_loss (epoch 2)"]
     assert (tmp_path / "h.png").read_bytes()[:4] == b"\x89PNG"
-    plot_history({"loss": [1.0, 0.5], "accuracy": [0.5, 0.6]})  # a plain fit().history without validation
+    train_only = plot_history({"loss": [1.0, 0.5], "accuracy": [0.5, 0.6]})  # fit().history, no validation
+    assert [len(ax.lines) for ax in train_only.axes] == [1, 1]  # no validation curve, no best epoch
+    assert train_only.axes[1].lines[0].get_ydata().tolist() == [1.0, 0.5]
+
+
+def test_history_curves_from_what_model_fit_returns():
+    from dogcat_lib import plot_history
+
+    class History:  # the shape of keras.callbacks.History: .history and 0-based .epoch
+        def __init__(self):
+            self.history = {"loss": [0.7, 0.4], "accuracy": [0.6, 0.8], "val_loss": [0.6, 0.65],
+                            "val_accuracy": [0.7, 0.68]}  # fmt: skip
+            self.epoch = [0, 1]
+
+    fig = plot_history(History())
+    epochs, accuracy = fig.axes[0].lines[0].get_data()
+    assert list(epochs) == [1, 2] and list(accuracy) == [0.6, 0.8]
+    assert list(fig.axes[1].lines[1].get_ydata()) == [0.6, 0.65]  # validation loss
 
 
 def test_confusion_matrix_shows_counts_and_row_shares():

@@ -89,10 +89,23 @@ def test_evaluate_matches_keras_and_counts_the_confusion(tiny_splits):
     assert result.accuracy == pytest.approx(keras_accuracy)
     assert result.confusion.sum() == result.n == len(tiny_splits.y_test)
     assert result.confusion.sum(axis=1).tolist() == np.bincount(tiny_splits.y_test, minlength=2).tolist()
-    predicted_dogs = result.confusion[:, 1].sum()
-    if predicted_dogs:
-        assert result.precision["dog"] == pytest.approx(result.confusion[1, 1] / predicted_dogs)
     assert "accuracy" in result.report() and json.dumps(result.to_dict())
+
+
+def test_evaluate_counts_the_confusion_precision_and_recall_exactly(monkeypatch):
+    from dogcat_lib.learn import evaluation
+
+    y = np.array([0, 0, 0, 1, 1, 1, 1, 0])
+    proba = np.array([0.1, 0.6, 0.4, 0.9, 0.2, 0.7, 0.8, 0.3], np.float32)  # 2 mistakes: rows 1 and 4
+    monkeypatch.setattr(evaluation, "predict_proba", lambda model, X, batch_size=100: proba)
+    result = evaluation.evaluate(None, np.zeros((8, 4), np.uint8), y)
+    assert result.confusion.tolist() == [[3, 1], [1, 3]] and result.accuracy == 0.75
+    assert result.precision == {"cat": 0.75, "dog": 0.75} and result.recall == {"cat": 0.75, "dog": 0.75}
+    expected_loss = -np.mean(y * np.log(proba) + (1 - y) * np.log(1 - proba))
+    assert result.loss == pytest.approx(expected_loss, rel=1e-6)
+    monkeypatch.setattr(evaluation, "predict_proba", lambda model, X, batch_size=100: np.zeros(8, np.float32))
+    none_dog = evaluation.evaluate(None, np.zeros((8, 4), np.uint8), y)  # never predicts a dog
+    assert none_dog.precision["dog"] == 0.0 and none_dog.recall == {"cat": 1.0, "dog": 0.0}
 
 
 def test_rows_that_do_not_fit_the_model_are_a_clear_error(tiny_splits):

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
+import zstandard
 
 from ..plumbing.atomic import atomic_output
 from ..plumbing.errors import DatasetError
@@ -53,14 +54,6 @@ def with_compression(path: str | os.PathLike, kind: str) -> Path:
     if current != kind:
         raise DatasetError(f"{path} is {current}, but --compress asks for {kind}")
     return path
-
-
-def _zstandard():
-    try:
-        import zstandard
-    except ImportError:  # a dependency of dogcat; missing only in a hand-made environment
-        raise DatasetError("a .zst CSV needs the zstandard package: pip install zstandard") from None
-    return zstandard
 
 
 def _token_table(terminator: bytes) -> np.ndarray:
@@ -123,7 +116,7 @@ def write_csv_text(path: str | os.PathLike, n_pixels: int, chunks: Iterable[byte
     path = Path(path)
     kind = compression_of(path)
     if kind == "zstd":
-        zstd = _zstandard().ZstdCompressor(level=_ZSTD_LEVEL, threads=-1)  # all cores
+        zstd = zstandard.ZstdCompressor(level=_ZSTD_LEVEL, threads=-1)  # all cores
     with atomic_output(path) as raw:
         if kind == "gzip":
             out = gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=_GZIP_LEVEL, mtime=0)
@@ -169,7 +162,8 @@ def write_csv(
     arrays and seed give the same bytes. The file appears atomically (a temp file in the same
     folder, then a rename): a crash or Ctrl-C never leaves half a CSV under ``path``. A path
     ending in ``.gz`` is gzip-compressed, ``.zst`` zstd-compressed (both still readable by
-    ``pd.read_csv``; zstd needs the ``zstandard`` package, a dependency of dogcat). Returns the path.
+    ``pd.read_csv``; pandas reads .zst through the ``zstandard`` package, a dependency of dogcat).
+    Returns the path.
     """
     X, y = _validate_arrays(X, y)
     path = Path(path)
@@ -214,7 +208,7 @@ def read_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
             blocks = _line_blocks(stream, head[newline + 1 :], columns, path)
             for X_part, y_part in _parse_blocks(blocks, columns, label_at, path):
                 rows.append(X_part, y_part)
-        except _read_errors() as exc:
+        except _READ_ERRORS as exc:
             where = f" after data row {rows.n:,}" if rows is not None else ""
             raise DatasetError(f"{path} is damaged{where} ({exc}); re-create or re-upload it") from exc
     if rows is None or rows.n == 0:
@@ -222,14 +216,8 @@ def read_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     return rows.finish()
 
 
-def _read_errors() -> tuple[type[BaseException], ...]:
-    """What a damaged plain, gzip, zstd or zipped file raises while being read."""
-    errors: tuple[type[BaseException], ...] = (OSError, EOFError, gzip.BadGzipFile, zipfile.BadZipFile)
-    try:
-        import zstandard
-    except ImportError:
-        return errors
-    return (*errors, zstandard.ZstdError)
+#: What a damaged plain, gzip, zstd or zipped file raises while being read.
+_READ_ERRORS = (OSError, EOFError, gzip.BadGzipFile, zipfile.BadZipFile, zstandard.ZstdError)
 
 
 def _open_csv_stream(path: Path):
@@ -275,7 +263,7 @@ class _ZstdReader:
 
     def __init__(self, path: Path):
         self._file = open(path, "rb")  # noqa: SIM115 - closed by close() / __exit__
-        self._decoder = _zstandard().ZstdDecompressor().decompressobj()
+        self._decoder = zstandard.ZstdDecompressor().decompressobj()
         self._pending = b""
 
     def read(self, size: int) -> bytes:
@@ -293,7 +281,7 @@ class _ZstdReader:
         out = []
         while compressed:
             if self._decoder.eof:  # another frame follows (zstd files may be concatenated)
-                self._decoder = _zstandard().ZstdDecompressor().decompressobj()
+                self._decoder = zstandard.ZstdDecompressor().decompressobj()
             out.append(self._decoder.decompress(compressed))
             compressed = self._decoder.unused_data if self._decoder.eof else b""
         return b"".join(out)

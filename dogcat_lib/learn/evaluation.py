@@ -52,10 +52,18 @@ class Evaluation:
 
 
 def predict_proba(model: keras.Model, X: np.ndarray, batch_size: int = 100) -> np.ndarray:
-    """P(dog) for each uint8 row of X: (n,) float32. The model must output one probability."""
+    """P(dog) for each uint8 row of X: (n,) float32. The model must output one probability.
+
+    Under several devices the rows are padded to split evenly (see ``make_dataset``); the padding's
+    predictions are dropped.
+    """
     check_output(model)
-    ds = make_dataset(X, None, tuple(model.input_shape[1:]), batch_size)
-    return model.predict(ds, verbose=0).reshape(-1).astype(np.float32)
+    replicas = model.distribute_strategy.num_replicas_in_sync
+    n = len(X)
+    if n % replicas:
+        X = np.concatenate([X, np.repeat(X[-1:], replicas - n % replicas, axis=0)])
+    ds = make_dataset(X, None, tuple(model.input_shape[1:]), batch_size, replicas=replicas)
+    return model.predict(ds, verbose=0).reshape(-1)[:n].astype(np.float32)
 
 
 def check_output(model: keras.Model) -> None:

@@ -21,13 +21,18 @@ def make_dataset(
     batch_size: int = 100,
     shuffle: bool = False,
     seed: int = 0,
+    replicas: int = 1,
 ) -> tf.data.Dataset:
     """A ``tf.data.Dataset`` of (images float32 (b, H, W, C), labels float32 (b,)) from uint8 rows.
 
     X: (n, H*W*C) uint8, kept as it is (no float copy of the whole array); only a shuffled
     index (8 bytes per row) is held by the pipeline. ``y=None`` gives images only (prediction).
-    ``batch_size`` is the global batch: under a ``MirroredStrategy`` Keras splits each batch
-    between the replicas. ``shuffle`` reshuffles every epoch, seeded.
+    ``shuffle`` reshuffles every epoch, seeded. ``batch_size`` is the global batch: under a
+    ``MirroredStrategy`` (or TPU) of ``replicas`` devices, Keras splits each batch between them,
+    and TensorFlow fails on a device left with an empty or unequal first batch; so with
+    ``replicas > 1`` the batch is rounded up to a multiple of ``replicas`` and the last
+    ``n % replicas`` rows (fewer than ``replicas``; other ones each epoch when shuffled) are left
+    out. :func:`~dogcat_lib.learn.evaluation.predict_proba` pads instead, so it predicts every row.
     """
     X = np.ascontiguousarray(X)
     n_values = int(np.prod(input_shape))
@@ -44,8 +49,12 @@ def make_dataset(
         batch = tf.reshape(tf.cast(tf.gather(images, index), tf.float32), shape)
         return batch if labels is None else (batch, tf.gather(labels, index))
 
-    ds = tf.data.Dataset.range(len(X))
+    n = len(X)
+    ds = tf.data.Dataset.range(n)
     if shuffle:
-        ds = ds.shuffle(len(X), seed=seed, reshuffle_each_iteration=True)
+        ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+    if replicas > 1:  # every batch, the last one too, splits evenly between the devices
+        batch_size = -(-batch_size // replicas) * replicas
+        ds = ds.take(n - n % replicas)
     ds = ds.batch(batch_size).map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return ds.prefetch(tf.data.AUTOTUNE)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,8 +152,9 @@ def train(
         raise DogcatError(f"epochs and batch_size must be positive (got {epochs}, {batch_size})")
     input_shape = tuple(model.input_shape[1:])
     set_seed(seed)
-    train_ds = make_dataset(data.X_train, data.y_train, input_shape, batch_size, shuffle=True, seed=seed)
-    val_ds = make_dataset(data.X_val, data.y_val, input_shape, batch_size)
+    replicas = model.distribute_strategy.num_replicas_in_sync
+    train_ds = make_dataset(data.X_train, data.y_train, input_shape, batch_size, True, seed, replicas)
+    val_ds = make_dataset(data.X_val, data.y_val, input_shape, batch_size, replicas=replicas)
     used = training_callbacks(out_dir, patience, max_minutes, reduce_lr_patience) + list(callbacks or [])
     # shuffle=False: train_ds reshuffles itself each epoch (seeded); Keras does not reshuffle a Dataset
     fit = model.fit(
@@ -208,6 +210,10 @@ def load_model(path: str | os.PathLike) -> keras.Model:
     if not zipfile.is_zipfile(path):
         raise DogcatError(f"{path} is not a Keras model (.keras) file")
     try:
-        return keras.saving.load_model(path)
+        with warnings.catch_warnings():
+            # A mixed-precision model's loss-scale variables are not restored into the plain
+            # optimizer Keras rebuilds: harmless for evaluating, predicting or training on.
+            warnings.filterwarnings("ignore", "Skipping variable loading for optimizer", UserWarning)
+            return keras.saving.load_model(path)
     except Exception as exc:  # Keras raises ValueError, KeyError, OSError... for a foreign zip
         raise DogcatError(f"{path} is not a loadable Keras model: {type(exc).__name__}: {exc}") from exc
