@@ -20,9 +20,11 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from .data.dataset import read_photo
 from .data.exclusions import EXCLUSION_REASONS, read_exclusions, write_exclusions
 from .data.imagespec import ImageSpec
 from .data.labels import CLASS_NAMES
+from .data.photo import decode_photo
 from .plumbing.errors import MissingDependency
 
 _EPSILON = 1e-7  # Keras clips probabilities so in its binary cross-entropy
@@ -134,9 +136,6 @@ class PhotoCleaner:
 
     def _picture(self, row: pd.Series) -> np.ndarray:
         if self.source is not None:
-            from .data.dataset import read_photo
-            from .data.photo import decode_photo
-
             return decode_photo(read_photo(self.source, row["name"]), max_side=self.image_size)
         pixels = np.asarray(self.X)[int(row["row"])]
         spec = ImageSpec.from_pixels(pixels.size)

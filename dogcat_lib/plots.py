@@ -265,13 +265,13 @@ def overlay_heatmap(image: np.ndarray, heatmap: np.ndarray, alpha: float = 0.4) 
     The heatmap is stretched to the photo's size, as the model squashed the photo to its input.
     Notebook 04, section 2.
     """
-    from matplotlib import colormaps
+    import matplotlib.pyplot as plt
 
     image = np.asarray(image)
     if image.ndim == 2 or image.shape[2] == 1:
         image = np.repeat(image.reshape(image.shape[0], image.shape[1], 1), 3, axis=2)
     heat = cv2.resize(np.asarray(heatmap, np.float32), (image.shape[1], image.shape[0]))
-    colored = colormaps["jet"](np.clip(heat, 0, 1))[..., :3] * 255.0
+    colored = plt.get_cmap("jet")(np.clip(heat, 0, 1))[..., :3] * 255.0
     blended = (1 - alpha) * image.astype(np.float32) + alpha * colored
     return np.clip(np.rint(blended), 0, 255).astype(np.uint8)
 

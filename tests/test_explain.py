@@ -132,6 +132,8 @@ def test_no_conv_layer_or_an_unknown_one_is_a_clear_error(models):
         feature_maps(dense, image)
     with pytest.raises(DogcatError, match=r"no layer 'conv99'.*block4_conv2"):
         explain(models["improved"], image, layer="conv99")
+    with pytest.raises(DogcatError, match="is not a convolutional layer"):
+        conv_filters(models["improved"], layer="block1_bn1")
     with pytest.raises(DogcatError, match="does not fit the model's input 32x32 gray"):
         explain(models["reference"], np.zeros((80, 80), np.uint8))
 

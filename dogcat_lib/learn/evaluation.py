@@ -13,6 +13,7 @@ import keras
 import numpy as np
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
+from ..cleaner import suspects_frame
 from ..data.imagespec import ImageSpec
 from ..plots import history_frame
 from ..plumbing.atomic import atomic_write_bytes
@@ -159,6 +160,4 @@ def rank_suspects(
     ``names`` the exclusions file needs), y: (n,) labels. The confidently wrong photos come first;
     see :func:`~dogcat_lib.cleaner.suspects_frame` for the columns. Notebook 04, section 4.
     """
-    from ..cleaner import suspects_frame
-
     return suspects_frame(predict_proba(model, X, batch_size), y, names)

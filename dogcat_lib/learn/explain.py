@@ -253,11 +253,13 @@ def feature_maps(model: keras.Model, image, n_layers: int = 2) -> dict[str, np.n
 
 
 def conv_filters(model: keras.Model, layer: str | None = None) -> np.ndarray:
-    """The first conv layer's kernel (or the one named ``layer``): (kh, kw, in_channels, filters) float32.
+    """The first conv layer's kernel (or the conv layer named ``layer``): (kh, kw, in_channels, filters).
 
-    Notebook 04, section 3.
+    float32; a depthwise layer gives (kh, kw, channels, multiplier). Notebook 04, section 3.
     """
     where = find_conv_layer(model, layer) if layer is not None else (conv_layers(model) or [None])[0]
     if where is None:
-        find_conv_layer(model)  # raises the clear error
+        where = find_conv_layer(model)  # raises: the model has no conv layer
+    if not _is_conv(where.layer):
+        raise DogcatError(f"layer {where.name!r} is not a convolutional layer: it has no filters to show")
     return np.asarray(where.layer.get_weights()[0], dtype=np.float32)
