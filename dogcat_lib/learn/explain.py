@@ -72,6 +72,14 @@ def _block_output(container, layer):
     return current
 
 
+def _has_feature_map(layer) -> bool:
+    """True when ``layer`` outputs (batch, h, w, channels)."""
+    try:
+        return len(layer.output.shape) == 4
+    except (AttributeError, ValueError):  # never called, or called with several outputs
+        return False
+
+
 def conv_layers(model: keras.Model) -> list[ConvLayer]:
     """Every 2-D convolutional layer of ``model`` in order, looking one level into nested models."""
     found = []
@@ -103,7 +111,7 @@ def find_conv_layer(model: keras.Model, layer: str | None = None) -> ConvLayer:
         owner = model if container is None else container
         for candidate in owner.layers:
             full = candidate.name if container is None else f"{container.name}/{candidate.name}"
-            if layer in (full, candidate.name) and len(candidate.output.shape) == 4:
+            if layer in (full, candidate.name) and _has_feature_map(candidate):
                 return ConvLayer(candidate, container, candidate)
     names = ", ".join(c.name for c in found[-6:])
     raise DogcatError(
