@@ -21,7 +21,7 @@ BUDGET ?= 20
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup data demo test unit notebooks lint format bench bench-accuracy clean help
+.PHONY: setup data demo colab test unit notebooks colab-stack lint format bench bench-accuracy clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
@@ -58,6 +58,9 @@ endif
 		-p OUT_DIR "$(abspath $(RUNS)/demo/reference)" -p PREDICT_SOURCE "$(PREDICT)"
 	@echo "demo done, under $(RUNS)/demo/: dogs-vs-cats.csv, the executed notebooks 01 and 02,"
 	@echo "  and reference/ (model.keras, history.csv, figures/, submission.csv when there were test1 photos)"
+
+colab: $(STAMP)  ## the wheel to upload to Google Drive beside the CSV (Colab installs it; nothing published)
+	$(BIN)/dogcat colab -o dist
 
 test: lint unit notebooks  ## everything CI runs: lint, unit tests, every notebook run once
 

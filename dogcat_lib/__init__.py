@@ -27,9 +27,18 @@ Names are imported on first use, so ``import dogcat_lib`` stays fast and light.
 from __future__ import annotations
 
 import importlib
+import os
 from typing import TYPE_CHECKING
 
 __version__ = "0.2.0"
+#: The one place the published repository's address is set: the notebooks' setup cell and the README's
+#: Colab badges mirror it (tests/test_colab_setup.py checks), and install the tag ``v{__version__}``.
+REPO_URL = "https://github.com/dogcat-course/dogcat"
+
+# TensorFlow reads its C++ log level once, when it is first imported: without this, every command and
+# notebook starts with lines of oneDNN/CUDA notices (and cuInit errors on a machine without a GPU).
+# A level the user set is kept.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 _EXPORTS = {
     "CAT": "data.labels",
@@ -54,6 +63,7 @@ _EXPORTS = {
     "use_strategy": "learn.runtime",
     "set_seed": "learn.runtime",
     "precision": "learn.runtime",
+    "setup_report": "learn.runtime",
     "split_dataset": "learn.scaling",
     "Splits": "learn.scaling",
     "fit_scaler": "learn.scaling",
@@ -68,10 +78,10 @@ _EXPORTS = {
     "fine_tune": "learn.models",
     "trainable_params": "learn.models",
     "train": "learn.training",
-    "training_callbacks": "learn.training",
     "TrainingHistory": "learn.training",
-    "save_model": "learn.training",
-    "load_model": "learn.training",
+    "training_callbacks": "learn.callbacks",
+    "save_model": "learn.modelfile",
+    "load_model": "learn.modelfile",
     "evaluate": "learn.evaluation",
     "Evaluation": "learn.evaluation",
     "predict_proba": "learn.evaluation",
@@ -96,7 +106,7 @@ _EXPORTS = {
     "MissingDependency": "plumbing.errors",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = ["REPO_URL", "__version__", *_EXPORTS]
 
 if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
     from .colab import find_csv, in_colab
@@ -108,7 +118,9 @@ if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
     from .data.labels import CAT, CLASS_NAMES, DOG, label_from_name
     from .data.sample import make_sample
     from .data.sources import SkipReport
+    from .learn.callbacks import training_callbacks
     from .learn.evaluation import Evaluation, evaluate, overfitting_diagnosis, predict_proba
+    from .learn.modelfile import load_model, save_model
     from .learn.models import (
         augmentation,
         build_improved_cnn,
@@ -120,9 +132,9 @@ if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
     )
     from .learn.pipeline import make_dataset
     from .learn.predict import predict, write_submission
-    from .learn.runtime import get_strategy, precision, set_seed, use_strategy
+    from .learn.runtime import get_strategy, precision, set_seed, setup_report, use_strategy
     from .learn.scaling import PixelScaler, Splits, fit_scaler, leak_report, split_dataset
-    from .learn.training import TrainingHistory, load_model, save_model, train, training_callbacks
+    from .learn.training import TrainingHistory, train
     from .plots import (
         history_frame,
         plot_augmentations,

@@ -11,12 +11,14 @@ dogcat predict runs/reference/model.keras test1.zip -o submission.csv
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
 from . import __version__
 from .plumbing.errors import DogcatError
+from .plumbing.quiet import native_stderr_silenced
 
 
 def _positive_int(text: str) -> int:
@@ -118,6 +120,21 @@ def build_parser() -> argparse.ArgumentParser:
     dl.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     dl.set_defaults(func=cmd_download)
 
+    co = sub.add_parser(
+        "colab",
+        help="build the wheel to upload to Google Drive for Colab, and list the files to upload",
+        description="Builds dogcat-VERSION-py3-none-any.whl from this repository into DIR (what `make colab` "
+        "does) and says which files to put into My Drive/dogcat/, where the notebooks install it from.",
+    )
+    co.add_argument("-o", "--output", type=Path, default=Path("dist"), metavar="DIR", help="default dist/")
+    co.add_argument(
+        "--csv",
+        type=Path,
+        default=None,
+        help="the CSV to upload (default: data/dogs-vs-cats.csv.zst of the repository, if there)",
+    )
+    co.set_defaults(func=cmd_colab)
+
     tr = sub.add_parser(
         "train",
         help="the CSV -> a trained CNN: model.keras, history.csv, metrics.json, figures/",
@@ -155,7 +172,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="compute in float16 (bfloat16 on a TPU), output in float32: faster on recent GPUs, not on a CPU",
     )
-    tr.add_argument("--overwrite", action="store_true", help="replace a model already in DIR")
+    tr.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the interrupted run in DIR after its last finished epoch (same CSV and options)",
+    )
+    tr.add_argument("--overwrite", action="store_true", help="replace a model (or an interrupted run) in DIR")
     tr.add_argument("-q", "--quiet", action="store_true", help="no per-epoch lines")
     tr.set_defaults(func=cmd_train)
 
@@ -244,6 +266,17 @@ def cmd_download(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_colab(args: argparse.Namespace) -> int:
+    from .colab import project_path
+    from .steps.colab_files import build_wheel, upload_list
+
+    wheel = build_wheel(args.output)
+    csv = args.csv if args.csv is not None else project_path("data/dogs-vs-cats.csv.zst")
+    print(f"wrote {wheel}")
+    print(upload_list(wheel, csv))
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from .steps.train_csv import train_from_csv
 
@@ -257,14 +290,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         max_minutes=args.max_minutes,
         patience=args.patience,
         overwrite=args.overwrite,
+        resume=args.resume,
         verbose=0 if args.quiet else 2,
         model_options={"weights": None} if args.no_pretrained and args.model == "transfer" else None,
         mixed_precision=args.mixed_precision,
     )
     history = run.history
+    resumed = f" (continued after epoch {history.resumed_from})" if history.resumed_from else ""
     print(
-        f"trained {args.model} on {run.splits.sizes()['train']:,} photos: {history.epochs_run} epochs "
-        f"in {run.seconds:.0f} s, stopped by {history.stopped_by}; best epoch {history.best_epoch}"
+        f"trained {args.model} on {run.splits.sizes()['train']:,} photos: {history.epochs_run} epochs"
+        f"{resumed} in {run.seconds:.0f} s, stopped by {history.stopped_by}; best epoch {history.best_epoch}"
     )
     print(run.evaluation.report())
     print(f"wrote {run.out_dir}/: model.keras, history.csv, metrics.json, figures/")
@@ -274,7 +309,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .data.csvio import read_csv
     from .learn.evaluation import check_fits, evaluate, write_metrics
-    from .learn.training import load_model
+    from .learn.modelfile import load_model
 
     model = load_model(args.model)
     X, y = read_csv(args.csv)
@@ -313,8 +348,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dogcat`` console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    quiet = os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3") >= "3"  # TensorFlow's own notices, from C++
     try:
-        return args.func(args)
+        with native_stderr_silenced(quiet):
+            return args.func(args)
     except DogcatError as exc:
         print(f"dogcat {args.command}: error: {exc}", file=sys.stderr)
         return 1

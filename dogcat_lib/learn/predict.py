@@ -23,7 +23,7 @@ from ..data.sources import SkipReport, open_source
 from ..plumbing.atomic import atomic_write_bytes
 from ..plumbing.errors import DatasetError, ImageError
 from .evaluation import predict_proba
-from .training import load_model
+from .modelfile import load_model
 
 
 def _as_model(model):
