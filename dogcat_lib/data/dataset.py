@@ -18,8 +18,8 @@ from tqdm.auto import tqdm
 
 from ..plumbing.errors import DatasetError, ImageError
 from ..plumbing.parallel import ordered_map
-from .imagespec import ImageSpec
 from .images import decode_pixels
+from .imagespec import COURSE, ImageSpec
 from .labels import CLASS_NAMES, label_with_reason
 from .sources import SkipReport, open_source
 
@@ -132,7 +132,7 @@ def _decode_batch(
 def decode_stream(
     src,
     wanted: list[tuple[str, int]],
-    spec: ImageSpec = ImageSpec(),
+    spec: ImageSpec = COURSE,
     *,
     workers: int | None = None,
     progress: bool = True,
