@@ -31,7 +31,7 @@ setup: $(STAMP)  ## create .venv and install dogcat_lib with everything: trainin
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[train,dev]"
+	$(PY) -m pip install --quiet -e ".[train,test,dev]"
 	@touch $(STAMP)
 
 data: $(STAMP)  ## download the real photos into data/: FROM=kaggle (an account) or FROM=petimages
@@ -67,11 +67,12 @@ test: lint unit notebooks  ## everything CI runs: lint, unit tests, every notebo
 unit: $(STAMP)  ## unit tests (no notebook is executed: the fast inner loop)
 	$(PY) -m pytest -m "not notebook"
 
-notebooks: $(STAMP)  ## each notebook run once with smoke parameters (nbval: pinned outputs and checks)
+notebooks: $(STAMP)  ## each notebook once with smoke parameters (nbval), then the simulated Colab run (papermill)
 	rm -rf $(RUNS)/nbval && mkdir -p $(RUNS)/nbval
 	$(PY) tests/notebook_tools.py $(RUNS)/nbval
 	cd $(RUNS)/nbval && ../../$(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider \
 		--rootdir . --override-ini testpaths= --override-ini addopts= *.ipynb
+	$(PY) -m pytest -m notebook
 
 lint: $(STAMP)  ## ruff: style and common bugs (code and notebooks)
 	$(BIN)/ruff check .
@@ -80,6 +81,20 @@ lint: $(STAMP)  ## ruff: style and common bugs (code and notebooks)
 format: $(STAMP)  ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+COLAB_PYTHON ?= $(shell python3.12 -c "" 2>/dev/null && echo python3.12 || echo $(PYTHON))  # Colab runs 3.12
+COLAB_VENV   ?= .venv-colab
+colab-stack:  ## unit tests + notebook 02 on Colab's own versions (constraints/colab.txt), in .venv-colab
+	$(COLAB_PYTHON) -m venv $(COLAB_VENV)
+	$(COLAB_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(COLAB_VENV)/bin/python -m pip install --quiet -c constraints/colab.txt -e ".[train,test]"
+	$(COLAB_VENV)/bin/python -c "import sys, tensorflow as tf, keras, numpy; print('Colab stack:', sys.version.split()[0], \
+		'TensorFlow', tf.__version__, 'Keras', keras.__version__, 'NumPy', numpy.__version__)"
+	$(COLAB_VENV)/bin/python -m pytest -m "not notebook" -q -p no:cacheprovider
+	rm -rf $(RUNS)/colab-stack && mkdir -p $(RUNS)/colab-stack
+	$(COLAB_VENV)/bin/python tests/notebook_tools.py $(RUNS)/colab-stack
+	cd $(RUNS)/colab-stack && ../../$(COLAB_VENV)/bin/python -m pytest --nbval-lax --nbval-current-env \
+		-p no:cacheprovider --rootdir . --override-ini testpaths= --override-ini addopts= 02_train_colab.ipynb
 
 bench: $(STAMP)  ## speed, memory and baseline accuracy vs the course's code, on ../shared/data (~40 min)
 	$(PY) bench/bench_preprocess.py
@@ -91,5 +106,5 @@ bench-accuracy: $(STAMP)  ## reference vs improved CNN, same split and budget (B
 	$(PY) bench/bench_accuracy.py --minutes $(BUDGET)
 
 clean:  ## remove runs/ and caches (keeps .venv)
-	rm -rf $(RUNS) .pytest_cache .ruff_cache build dist *.egg-info
+	rm -rf $(RUNS) .pytest_cache .ruff_cache build dist *.egg-info $(COLAB_VENV)
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

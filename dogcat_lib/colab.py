@@ -99,12 +99,18 @@ def candidate_paths(path: str | os.PathLike, *, colab: bool, root: Path | None =
 
 
 def local_copy(path: Path, folder: Path | None = None) -> Path:
-    """``path`` copied (atomically, once: a copy of the same size is reused) to the runtime's disk."""
+    """``path`` copied to the runtime's disk (atomically, once: a copy with the same size and
+    modification time is reused; the temp folder by default)."""
     target = (folder or Path(tempfile.gettempdir()) / "dogcat-data") / path.name
-    if target.exists() and target.stat().st_size == path.stat().st_size:
+    source = path.stat()
+    if target.exists() and (target.stat().st_size, target.stat().st_mtime_ns) == (
+        source.st_size,
+        source.st_mtime_ns,
+    ):
         return target
     with open(path, "rb") as src, atomic_output(target) as out:
         shutil.copyfileobj(src, out, 1 << 20)
+    os.utime(target, ns=(source.st_atime_ns, source.st_mtime_ns))
     return target
 
 

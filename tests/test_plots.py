@@ -3,6 +3,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import numpy as np
+import pytest
 from conftest import jpeg
 
 from dogcat_lib import plot_preprocessing_steps, plot_sample_grid
@@ -84,3 +85,23 @@ def test_mistakes_picks_the_most_confident_wrong_photos():
     assert "2 most confident mistakes of 3" in fig._suptitle.get_text()
     none = plot_mistakes(X[:2], y[:2], np.array([0.1, 0.2]))
     assert none.axes[0].texts[0].get_text() == "no mistakes"
+
+
+def test_figures_never_show_empty_boxes_for_korean_file_names(tmp_path):
+    """Stock Colab, Windows and Linux fonts have no Hangul: a missing glyph is an error in tests."""
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    X = np.zeros((2, 8 * 8), np.uint8)
+    y = np.array([0, 1], np.uint8)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", "Glyph .* missing from")
+        fig = plot_sample_grid(
+            X, y, size=8, names=["고양이/우리 고양이.jpg", "dog.1.jpg"], path=tmp_path / "g.png"
+        )
+        steps = plot_preprocessing_steps(jpeg(0, 1), size=16, title="나비.jpg", path=tmp_path / "s.png")
+        with pytest.raises(UserWarning, match="Glyph"):  # the check itself works: raw Hangul does warn
+            plt.figure().suptitle("고양이")
+            plt.gcf().savefig(tmp_path / "raw.png")
+    assert fig.axes[0].get_title() == "cat (?? ???.jpg)" and steps._suptitle.get_text() == "??.jpg"

@@ -6,6 +6,7 @@ runtime -> scaling -> pipeline -> models -> training -> evaluation -> predict / 
 from __future__ import annotations
 
 import os
+import warnings
 from importlib.util import find_spec
 
 from ..plumbing.errors import MissingDependency
@@ -24,3 +25,7 @@ with native_stderr_silenced(os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3") >= "3"):
     import tensorflow as _tf
 
     _tf.config.list_logical_devices()
+
+# make_dataset's pipelines shuffle themselves (seeded, every epoch); model.fit's default shuffle=True
+# would warn at every fit that it ignores them, which is the point.
+warnings.filterwarnings("ignore", "`shuffle=True` was passed, but will be ignored", UserWarning)

@@ -140,6 +140,7 @@ class ResumableTraining(keras.callbacks.Callback):
         self.epochs, self.resumed_from = saved["epochs"], done
         self.model._initial_epoch = done  # as keras.callbacks.BackupAndRestore continues a fit
         self._restore_callbacks()
+        print(f"resuming the interrupted run in {self.folder}: {done} epochs done, on with epoch {done + 1}")
 
     def _fingerprint(self) -> dict:
         return {
