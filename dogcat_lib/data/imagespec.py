@@ -1,0 +1,87 @@
+"""The one description of an image's shape: ``ImageSpec(size, color)`` (notebook 01, "The CSV").
+
+A photo becomes ``size x size`` pixels, gray (1 channel) or RGB (3). The same fact appears as a
+CSV row's width (``n_pixels``), a model's input shape ``(H, W, C)`` and the ``--size/--color``
+options; every conversion between them goes through this class.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from numbers import Integral
+
+from ..plumbing.errors import DatasetError
+
+COLORS = ("gray", "rgb")
+_CHANNELS = {"gray": 1, "rgb": 3}
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """``size`` pixels a side, ``color`` "gray" or "rgb": the course's default is 80x80 gray."""
+
+    size: int = 80
+    color: str = "gray"
+
+    def __post_init__(self) -> None:
+        if self.color not in COLORS:
+            raise ValueError(f"color must be one of {COLORS}, not {self.color!r}")
+        if isinstance(self.size, bool) or not isinstance(self.size, Integral) or self.size < 1:
+            raise ValueError(f"size must be a positive integer, not {self.size!r}")
+        object.__setattr__(self, "size", int(self.size))  # a NumPy integer becomes a plain int
+
+    @property
+    def channels(self) -> int:
+        """1 for gray, 3 for RGB."""
+        return _CHANNELS[self.color]
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """``(size, size, channels)``: a model's input shape, one row reshaped."""
+        return (self.size, self.size, self.channels)
+
+    @property
+    def n_pixels(self) -> int:
+        """The values per photo: the CSV's pixel columns (6,400 for 80x80 gray)."""
+        return self.size * self.size * self.channels
+
+    def __str__(self) -> str:
+        return f"{self.size}x{self.size} {'gray' if self.color == 'gray' else 'RGB'}"
+
+    def describe(self) -> str:
+        """``80x80 gray (6,400 values)``."""
+        return f"{self} ({self.n_pixels:,} values)"
+
+    @classmethod
+    def from_pixels(cls, n_pixels: int) -> ImageSpec:
+        """The spec of a CSV row of ``n_pixels`` values: size² (gray) or size²·3 (RGB).
+
+        The two never collide (3·size² is never a square), so the width decides. Raises
+        DatasetError for a width that is neither.
+        """
+        n_pixels = int(n_pixels)
+        for color in COLORS:
+            size = round((n_pixels / _CHANNELS[color]) ** 0.5)
+            if n_pixels > 0 and size * size * _CHANNELS[color] == n_pixels:
+                return cls(size, color)
+        raise DatasetError(
+            f"{n_pixels:,} pixel columns are neither size x size (gray) nor size x size x 3 (RGB) images"
+        )
+
+    @classmethod
+    def from_shape(cls, shape: tuple[int, ...]) -> ImageSpec:
+        """The spec of an ``(H, W, C)`` input shape; DatasetError unless square with C = 1 or 3."""
+        shape = tuple(shape)
+        if len(shape) != 3 or shape[0] != shape[1] or shape[2] not in (1, 3) or shape[0] is None:
+            raise DatasetError(f"input shape {shape} is not a square gray (H, W, 1) or RGB (H, W, 3) image")
+        return cls(int(shape[0]), "gray" if shape[2] == 1 else "rgb")
+
+    @classmethod
+    def from_model(cls, model) -> ImageSpec:
+        """The photos a Keras ``model`` takes, read off its input shape (no TensorFlow import here)."""
+        return cls.from_shape(tuple(model.input_shape[1:]))
+
+
+def image_shape(n_pixels: int) -> tuple[int, int, int]:
+    """``(size, size, channels)`` of a CSV row of ``n_pixels`` values (``ImageSpec.from_pixels(n).shape``)."""
+    return ImageSpec.from_pixels(n_pixels).shape
