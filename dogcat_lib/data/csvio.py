@@ -245,7 +245,7 @@ def _open_csv_stream(path: Path):
         return _ZstdReader(path), 8 * size  # a streamed frame records no size; the buffer grows if short
     if magic == _ZIP_MAGIC:
         return _zipped_csv(path)
-    return open(path, "rb"), size  # noqa: SIM115 - closed by read_csv's `with`
+    return open(path, "rb"), size
 
 
 def _max_rows(size_bound: int, n_columns: int) -> int:
@@ -315,7 +315,9 @@ def _read_header(stream, path: Path) -> bytes:
         raise DatasetError(f"{path} is empty: expected a header `label,0,1,...` and one row per photo")
     while b"\n" not in head:
         if len(head) > _MAX_HEADER_BYTES:  # a photo or a zip passed by mistake, say
-            raise DatasetError(f"{path} is not a CSV: no header line in its first {_MAX_HEADER_BYTES >> 20} MB")
+            raise DatasetError(
+                f"{path} is not a CSV: no header line in its first {_MAX_HEADER_BYTES >> 20} MB"
+            )
         more = stream.read(_READ_BLOCK)
         if not more:
             break

@@ -75,11 +75,16 @@ def explain(block: bytes, columns: list[str], label_at: int, first_row: int) -> 
         if fields == [b""]:
             continue  # a blank line: skipped, as pandas does
         if len(fields) != n_columns:
-            return f"data row {row:,} (line {row + 1:,}) has {len(fields):,} fields, expected {n_columns:,} (the header's)"
+            return (
+                f"data row {row:,} (line {row + 1:,}) has {len(fields):,} fields, "
+                f"expected {n_columns:,} (the header's)"
+            )
         for field, name in zip(fields, columns, strict=True):
             if not (1 <= len(field) <= 3 and field.isdigit()):
                 text = field.decode("utf-8", errors="replace")
-                return f"data row {row:,} (line {row + 1:,}), column {name!r}: {text!r} is not an integer 0..255"
+                return (
+                    f"data row {row:,} (line {row + 1:,}), column {name!r}: {text!r} is not an integer 0..255"
+                )
             if int(field) > 255:
                 return f"data row {row:,}, column {name!r}: {int(field)} is outside 0..255"
         if int(fields[label_at]) > 1:

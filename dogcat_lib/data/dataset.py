@@ -18,11 +18,12 @@ from tqdm.auto import tqdm
 
 from ..plumbing.errors import DatasetError, ImageError
 from ..plumbing.parallel import ordered_map
-from .imagespec import ImageSpec
 from .images import decode_pixels
+from .imagespec import ImageSpec
 from .labels import CLASS_NAMES, label_with_reason
 from .sources import SkipReport, open_source
 
+_COURSE_SPEC = ImageSpec()  # 80x80 gray
 _BATCH = 32  # photos per task: large enough to amortise scheduling, small for a smooth bar
 
 
@@ -132,7 +133,7 @@ def _decode_batch(
 def decode_stream(
     src,
     wanted: list[tuple[str, int]],
-    spec: ImageSpec = ImageSpec(),
+    spec: ImageSpec = _COURSE_SPEC,
     *,
     workers: int | None = None,
     progress: bool = True,
