@@ -46,6 +46,49 @@ class TimeLimit(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+class BestCheckpoint(keras.callbacks.Callback):
+    """Keras' ``ModelCheckpoint(save_best_only=True)`` on ``val_loss``, saved atomically.
+
+    The best model so far is written to a temp file and renamed over ``path``, so a full disk or a
+    killed run leaves the previous checkpoint whole (Keras' own callback truncates it in place).
+    """
+
+    def __init__(self, path: str | os.PathLike, monitor: str = "val_loss"):
+        super().__init__()
+        self.path = Path(path)
+        self.monitor = monitor
+        self.best = np.inf
+
+    def on_train_begin(self, logs=None):
+        self.best = np.inf
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is not None and float(value) < self.best:
+            self.best = float(value)
+            save_model(self.model, self.path)
+
+
+class EpochLog(keras.callbacks.Callback):
+    """Keras' ``CSVLogger``: every epoch's figures in ``path``, rewritten atomically after each epoch.
+
+    A crash or a full disk leaves the log of the epochs before it (the file is a few KB), never a
+    truncated or empty one; nothing is written before the first epoch ends.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        super().__init__()
+        self.path = Path(path)
+        self.rows: list[dict] = []
+
+    def on_train_begin(self, logs=None):
+        self.rows = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.rows.append({"epoch": epoch, **{k: float(v) for k, v in (logs or {}).items()}})
+        atomic_write_bytes(self.path, pd.DataFrame(self.rows).to_csv(index=False).encode())
+
+
 class EpochTimer(keras.callbacks.Callback):
     """Wall-clock seconds of each epoch, in ``seconds`` (also written to the log as ``seconds``)."""
 
@@ -74,8 +117,9 @@ def training_callbacks(
     - ``EpochTimer``: seconds per epoch;
     - with ``max_minutes``: ``TimeLimit``, which stops before an epoch would overrun the budget;
     - with ``reduce_lr_patience``: ``ReduceLROnPlateau`` halving the learning rate on a plateau;
-    - with ``out_dir``: ``ModelCheckpoint`` (the best model so far in ``checkpoint.keras``) and
-      ``CSVLogger`` (each epoch in ``history.csv.partial``).
+    - with ``out_dir``: :class:`BestCheckpoint` (the best model so far in ``checkpoint.keras``,
+      as Keras' ``ModelCheckpoint``) and :class:`EpochLog` (each epoch in ``history.csv.partial``,
+      as ``CSVLogger``), both written atomically.
     """
     used: list[keras.callbacks.Callback] = []
     if reduce_lr_patience is not None:
@@ -89,10 +133,8 @@ def training_callbacks(
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        used.append(
-            keras.callbacks.ModelCheckpoint(out / "checkpoint.keras", monitor="val_loss", save_best_only=True)
-        )
-        used.append(keras.callbacks.CSVLogger(out / "history.csv.partial"))
+        used.append(EpochLog(out / "history.csv.partial"))  # first: a failed checkpoint keeps the log
+        used.append(BestCheckpoint(out / "checkpoint.keras"))
     return used
 
 
@@ -204,10 +246,20 @@ def load_model(path: str | os.PathLike) -> keras.Model:
     """Load a ``.keras`` model, or raise DogcatError saying why it is not one."""
     path = Path(path)
     if not path.is_file():
+        if path.exists():
+            raise DogcatError(
+                f"model {path} is not a regular file: give the model.keras that `dogcat train` wrote"
+            )
         raise DogcatError(f"model {path} does not exist: train one with `dogcat train CSV -o runs/NAME`")
     if not zipfile.is_zipfile(path):
         raise DogcatError(f"{path} is not a Keras model (.keras) file")
     try:
         return keras.saving.load_model(path)
     except Exception as exc:  # Keras raises ValueError, KeyError, OSError... for a foreign zip
-        raise DogcatError(f"{path} is not a loadable Keras model: {type(exc).__name__}: {exc}") from exc
+        raise DogcatError(f"{path} is not a loadable Keras model: {_first_words(exc)}") from exc
+
+
+def _first_words(exc: BaseException, limit: int = 240) -> str:
+    """``Type: message`` on one line, cut at ``limit`` characters (Keras' messages embed whole configs)."""
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."

@@ -18,6 +18,11 @@ from ..learn.scaling import Splits, fit_scaler, split_dataset
 from ..learn.training import TrainingHistory, train
 from ..plots import plot_confusion_matrix, plot_history, plot_mistakes, plot_sample_grid
 from ..plumbing.errors import DogcatError
+from ..plumbing.paths import check_not_an_input
+
+#: What a run writes into its folder (``figures/`` holds the PNGs of :data:`RUN_FIGURES`).
+RUN_FILES = ("model.keras", "history.csv", "metrics.json", "checkpoint.keras", "history.csv.partial")
+RUN_FIGURES = ("history.png", "confusion.png", "mistakes.png", "samples.png")
 
 
 @dataclass
@@ -63,6 +68,8 @@ def train_from_csv(
         raise DogcatError(f"{out} already holds a trained model.keras: choose another -o, or --overwrite it")
     if out.exists() and not out.is_dir():
         raise DogcatError(f"{out} exists and is not a folder")
+    for written in [out / name for name in RUN_FILES] + [out / "figures" / name for name in RUN_FIGURES]:
+        check_not_an_input(written, [csv_path], option="the run's file", fix="choose another -o folder")
     X, y = read_csv(csv_path)
     spec = ImageSpec.from_pixels(X.shape[1])
     splits = split_dataset(X, y, test_size=test_size, val_size=val_size, seed=seed)
@@ -79,11 +86,12 @@ def train_from_csv(
     seconds = time.perf_counter() - start
     evaluation = evaluate(model, splits.X_test, splits.y_test, batch_size)
     figures = out / "figures"
-    plot_history(history, title=f"{model_name} CNN", path=figures / "history.png")
-    plot_confusion_matrix(evaluation.confusion, path=figures / "confusion.png")
-    plot_mistakes(splits.X_test, splits.y_test, evaluation.proba, path=figures / "mistakes.png")
+    history_png, confusion_png, mistakes_png, samples_png = (figures / name for name in RUN_FIGURES)
+    plot_history(history, title=f"{model_name} CNN", path=history_png)
+    plot_confusion_matrix(evaluation.confusion, path=confusion_png)
+    plot_mistakes(splits.X_test, splits.y_test, evaluation.proba, path=mistakes_png)
     plot_sample_grid(splits.X_train, splits.y_train, size=spec.size, color=spec.color, n=8,
-                     path=figures / "samples.png")  # fmt: skip
+                     path=samples_png)  # fmt: skip
     plt.close("all")
     write_metrics(
         evaluation,
