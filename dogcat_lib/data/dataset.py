@@ -121,8 +121,11 @@ def _decode_batch(
         except ImageError as exc:
             failures.append((name, str(exc)))
             continue
-        except (OSError, MemoryError) as exc:
-            failures.append((name, f"unreadable ({type(exc).__name__}: {exc})"))
+        except OSError as exc:  # the reason names no file, so a thousand of them group in the summary
+            failures.append((name, f"unreadable ({exc.strerror or type(exc).__name__})"))
+            continue
+        except MemoryError:
+            failures.append((name, "unreadable (out of memory)"))
             continue
         rows[len(names)] = pixels.reshape(-1)
         labels.append(label)
