@@ -165,8 +165,8 @@ def too_large() -> ImageError:
 _CORRUPT_JPEG = ("Corrupt JPEG data", "Premature end of JPEG file", "Inconsistent progression", "Invalid SOS")
 
 
-def check_jpeg_data(data: bytes, *, gray: bool = False) -> np.ndarray | None:
-    """Raise ImageError("corrupt JPEG data ...") when libjpeg reports damage in a JPEG.
+def strict_jpeg_decode(data: bytes, *, gray: bool = False) -> np.ndarray | None:
+    """Check a JPEG with libjpeg-turbo in strict mode: ImageError("corrupt JPEG data ...") on damage.
 
     OpenCV decodes a JPEG with bit-rot or a patched header with only a warning on stderr,
     painting what it could not decode gray. The same libjpeg-turbo, through ``simplejpeg`` in
@@ -248,7 +248,7 @@ def decode_pixels(
     factor = _reduction(width, height, fmt, max_pixels)
     image = None
     if fmt == "JPEG":
-        image = check_jpeg_data(data, gray=spec.color == "gray" and factor == 1)
+        image = strict_jpeg_decode(data, gray=spec.color == "gray" and factor == 1)
     if image is None:
         image = _opencv_decode(data, fmt, spec, factor)
     interpolation = cv2.INTER_AREA if factor > 1 else cv2.INTER_LINEAR
@@ -294,7 +294,7 @@ def read_file_bytes(path: str | os.PathLike, *, follow_symlinks: bool = True) ->
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise ImageError("not a regular file (a device, pipe or socket)")
-        if hasattr(os, "set_blocking"):
+        if flags & getattr(os, "O_NONBLOCK", 0):  # back to normal reads (POSIX; Windows has no FIFOs)
             os.set_blocking(fd, True)
         if info.st_size > MAX_FILE_BYTES:
             raise too_large()

@@ -249,6 +249,6 @@ def open_regular(path: str | os.PathLike):
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
         return None
-    if hasattr(os, "set_blocking"):
+    if flags & getattr(os, "O_NONBLOCK", 0):  # back to normal reads (POSIX; Windows has no FIFOs)
         os.set_blocking(fd, True)
     return os.fdopen(fd, "rb")
