@@ -11,7 +11,9 @@ dogcat predict runs/reference/model.keras test1.zip -o submission.csv
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -245,6 +247,7 @@ def cmd_download(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    _import_tensorflow_quietly()
     from .steps.train_csv import train_from_csv
 
     run = train_from_csv(
@@ -271,12 +274,13 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    if args.json is not None:
+        check_not_an_input(args.json, [args.model, args.csv], option="--json")
+    _import_tensorflow_quietly()
     from .data.csvio import read_csv
     from .learn.evaluation import check_fits, evaluate, write_metrics
     from .learn.training import load_model
 
-    if args.json is not None:
-        check_not_an_input(args.json, [args.model, args.csv], option="--json")
     model = load_model(args.model)
     X, y = read_csv(args.csv)
     check_fits(model, X, str(args.csv))
@@ -294,10 +298,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from .learn.predict import predict, write_submission
-
     if args.output is not None:
         check_not_an_input(args.output, [args.model, args.source], option="-o")
+    _import_tensorflow_quietly()
+    from .learn.predict import predict, write_submission
+
     frame = predict(args.model, args.source, progress=not args.quiet)
     counts = frame["class"].value_counts()
     print(
@@ -310,6 +315,32 @@ def cmd_predict(args: argparse.Namespace) -> int:
     else:
         print(frame.head(20).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     return 0
+
+
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its native start-up notes (oneDNN, CUDA, absl) kept off the terminal.
+
+    TensorFlow 2.16+ prints them from C++ even with TF_CPP_MIN_LOG_LEVEL=3, above the one line
+    a failing command prints. They are written to a temp file instead, and shown only if the
+    import itself fails.
+    """
+    if "tensorflow" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.stderr.flush()
+    with tempfile.TemporaryFile() as notes:
+        saved = os.dup(2)
+        os.dup2(notes.fileno(), 2)
+        try:
+            import keras  # noqa: F401 - imports TensorFlow, Keras' backend
+        except BaseException:
+            os.dup2(saved, 2)
+            notes.seek(0)
+            sys.stderr.write(notes.read().decode("utf-8", "replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 @contextmanager

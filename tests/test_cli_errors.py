@@ -114,3 +114,20 @@ def test_keras_load_errors_are_one_line(tmp_path, tiny_csv, capsys):
     assert main(["evaluate", str(path), str(tiny_csv)]) == 1
     err = one_line_error(capsys, "evaluate")
     assert "broken.keras" in err and len(err) < 400
+
+
+def test_no_tensorflow_start_up_notes_above_the_error_line(tmp_path):
+    """TensorFlow prints oneDNN/CUDA notes from C++ at import, even with TF_CPP_MIN_LOG_LEVEL=3."""
+    pytest.importorskip("tensorflow")
+    model = tmp_path / "foreign.keras"
+    with zipfile.ZipFile(model, "w") as zf:
+        zf.writestr("a.txt", "not a model")
+    csv = tmp_path / "d.csv"
+    write_csv(np.zeros((4, 16 * 16), np.uint8), np.array([0, 1, 0, 1], np.uint8), csv)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
+    run = subprocess.run(
+        [sys.executable, "-m", "dogcat_lib", "evaluate", str(model), str(csv)],
+        capture_output=True, text=True, cwd=ROOT, env=env, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 1
+    assert run.stderr.count("\n") == 1 and run.stderr.startswith("dogcat evaluate: error: "), run.stderr
