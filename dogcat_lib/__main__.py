@@ -198,7 +198,8 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
     check_output_path(args.source, args.output, option="-o")  # preprocess_to_csv checks it too
     if args.skipped is not None:
         check_output_path(args.source, args.skipped, option="--skipped")
-        check_not_an_input(args.skipped, [args.output], option="--skipped")
+        if args.skipped.resolve() == args.output.resolve():
+            raise DogcatError("--skipped and -o name the same file: choose two names")
     start = time.perf_counter()
     try:
         result = preprocess_to_csv(
