@@ -14,11 +14,15 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__
 from .plumbing.errors import DogcatError
+from .plumbing.paths import check_not_an_input
 from .plumbing.quiet import native_stderr_silenced
+from .plumbing.signals import Terminated, clean_exit_on_signals
 
 
 def _positive_int(text: str) -> int:
@@ -106,9 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
         "download",
         help="the real photos: Kaggle's dogs-vs-cats (account) or Microsoft's PetImages (no account)",
         description="Download (resumable, verified, atomic; skipped when already complete) into DIR and "
-        "print the path to preprocess. kaggle: needs ~/.kaggle/kaggle.json or KAGGLE_USERNAME/KAGGLE_KEY "
-        "and the competition's rules accepted; gives DIR/train.zip and DIR/test1.zip. petimages: about "
-        "800 MB, PetImages/Cat and PetImages/Dog, some files broken (preprocess skips them).",
+        "print the path to preprocess. kaggle: needs a Kaggle API token (KAGGLE_API_TOKEN or "
+        "~/.kaggle/access_token; `kaggle auth login` or kaggle.json work too) and the competition's "
+        "rules accepted; gives DIR/train.zip and DIR/test1.zip. petimages: about 800 MB, "
+        "PetImages/Cat and PetImages/Dog, some files broken (preprocess skips them).",
     )
     dl.add_argument("--source", choices=["kaggle", "petimages"], default="kaggle", help="default kaggle")
     dl.add_argument("-o", "--output", type=Path, default=Path("data"), metavar="DIR", help="default data/")
@@ -211,14 +216,15 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_preprocess(args: argparse.Namespace) -> int:
     from .steps.preprocess import check_output_path, preprocess_to_csv
 
-    if args.skipped is not None:  # -o is checked by preprocess_to_csv itself
-        check_output_path(args.source, args.skipped)
-        if args.skipped.resolve() == args.output.resolve():
-            raise DogcatError("--skipped and -o name the same file: choose two names")
     if args.compress is not None:
         from .data.csvio import with_compression
 
         args.output = with_compression(args.output, args.compress)
+    check_output_path(args.source, args.output, option="-o")  # preprocess_to_csv checks it too
+    if args.skipped is not None:
+        check_output_path(args.source, args.skipped, option="--skipped")
+        if args.skipped.resolve() == args.output.resolve():
+            raise DogcatError("--skipped and -o name the same file: choose two names")
     start = time.perf_counter()
     try:
         result = preprocess_to_csv(
@@ -307,6 +313,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    if args.json is not None:
+        check_not_an_input(args.json, [args.model, args.csv], option="--json")
     from .data.csvio import read_csv
     from .learn.evaluation import check_fits, evaluate, write_metrics
     from .learn.modelfile import load_model
@@ -328,6 +336,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    if args.output is not None:
+        check_not_an_input(args.output, [args.model, args.source], option="-o")
     from .learn.predict import predict, write_submission
 
     frame = predict(args.model, args.source, progress=not args.quiet)
@@ -344,24 +354,52 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextmanager
+def _printable_names() -> Iterator[None]:
+    """Print any file name, even one that is not valid UTF-8 (escaped), instead of crashing on it."""
+    streams = [s for s in (sys.stdout, sys.stderr) if hasattr(s, "reconfigure") and hasattr(s, "errors")]
+    before = [s.errors for s in streams]
+    for stream in streams:
+        stream.reconfigure(errors="backslashreplace")
+    try:
+        yield
+    finally:
+        for stream, errors in zip(streams, before, strict=True):
+            stream.reconfigure(errors=errors)
+
+
+def _error(command: str, message: str) -> int:
+    """Print ``dogcat COMMAND: error: MESSAGE`` as one line (a library's message may hold newlines)."""
+    print(f"dogcat {command}: error: {' '.join(message.split())}", file=sys.stderr)
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``dogcat`` console script; returns the exit status."""
+    """Entry point of the ``dogcat`` console script; returns the exit status.
+
+    Every failure is one line on stderr and exit 1; Ctrl-C, SIGTERM and SIGHUP remove the temp
+    files of the outputs being written before the command ends (130, 143, 129).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     quiet = os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3") >= "3"  # TensorFlow's own notices, from C++
-    try:
-        with native_stderr_silenced(quiet):
+    with _printable_names(), clean_exit_on_signals(), native_stderr_silenced(quiet):
+        try:
             return args.func(args)
-    except DogcatError as exc:
-        print(f"dogcat {args.command}: error: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:  # a disk full, a permission denied: name the file, no traceback
-        where = f"{exc.filename}: " if exc.filename else ""
-        print(f"dogcat {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"dogcat {args.command}: interrupted; no file was left half-written", file=sys.stderr)
-        return 130
+        except DogcatError as exc:
+            return _error(args.command, str(exc))
+        except OSError as exc:  # a disk full, a permission denied: name the file, no traceback
+            where = f"{exc.filename}: " if exc.filename else ""
+            return _error(args.command, f"{where}{exc.strerror or exc}")
+        except KeyboardInterrupt:
+            print(f"dogcat {args.command}: interrupted; no file was left half-written", file=sys.stderr)
+            return 130
+        except Terminated as exc:
+            print(
+                f"dogcat {args.command}: stopped by {exc.name}; no file was left half-written",
+                file=sys.stderr,
+            )
+            return 128 + exc.signum
 
 
 if __name__ == "__main__":

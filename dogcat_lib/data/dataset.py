@@ -23,6 +23,7 @@ from .imagespec import COURSE, ImageSpec
 from .labels import CLASS_NAMES, label_with_reason
 from .sources import SkipReport, open_source
 
+_COURSE_SPEC = ImageSpec()  # 80x80 gray
 _BATCH = 32  # photos per task: large enough to amortise scheduling, small for a smooth bar
 
 
@@ -120,8 +121,11 @@ def _decode_batch(
         except ImageError as exc:
             failures.append((name, str(exc)))
             continue
-        except (OSError, MemoryError) as exc:
-            failures.append((name, f"unreadable ({type(exc).__name__}: {exc})"))
+        except OSError as exc:  # the reason names no file, so a thousand of them group in the summary
+            failures.append((name, f"unreadable ({exc.strerror or type(exc).__name__})"))
+            continue
+        except MemoryError:
+            failures.append((name, "unreadable (out of memory)"))
             continue
         rows[len(names)] = pixels.reshape(-1)
         labels.append(label)

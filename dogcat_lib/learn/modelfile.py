@@ -27,6 +27,10 @@ def load_model(path: str | os.PathLike) -> keras.Model:
     """Load a ``.keras`` model, or raise DogcatError saying why it is not one."""
     path = Path(path)
     if not path.is_file():
+        if path.exists():
+            raise DogcatError(
+                f"model {path} is not a regular file: give the model.keras that `dogcat train` wrote"
+            )
         raise DogcatError(f"model {path} does not exist: train one with `dogcat train CSV -o runs/NAME`")
     if not zipfile.is_zipfile(path):
         raise DogcatError(f"{path} is not a Keras model (.keras) file")
@@ -37,4 +41,10 @@ def load_model(path: str | os.PathLike) -> keras.Model:
             warnings.filterwarnings("ignore", "Skipping variable loading for optimizer", UserWarning)
             return keras.saving.load_model(path)
     except Exception as exc:  # Keras raises ValueError, KeyError, OSError... for a foreign zip
-        raise DogcatError(f"{path} is not a loadable Keras model: {type(exc).__name__}: {exc}") from exc
+        raise DogcatError(f"{path} is not a loadable Keras model: {_first_words(exc)}") from exc
+
+
+def _first_words(exc: BaseException, limit: int = 240) -> str:
+    """``Type: message`` on one line, cut at ``limit`` characters (Keras' messages embed whole configs)."""
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."

@@ -20,6 +20,18 @@ from ..learn.scaling import Splits, fit_scaler, split_dataset
 from ..learn.training import TrainingHistory, train
 from ..plots import plot_confusion_matrix, plot_history, plot_mistakes, plot_sample_grid
 from ..plumbing.errors import DogcatError
+from ..plumbing.paths import check_not_an_input
+
+#: What a run writes into its folder (``figures/`` holds the PNGs of :data:`RUN_FIGURES`).
+RUN_FILES = (
+    "model.keras",
+    "history.csv",
+    "metrics.json",
+    "checkpoint.keras",
+    "backup.keras",
+    "progress.json",
+)
+RUN_FIGURES = ("history.png", "confusion.png", "mistakes.png", "samples.png")
 
 if TYPE_CHECKING:
     import keras
@@ -73,6 +85,8 @@ def train_from_csv(
         raise DogcatError(f"{out} exists and is not a folder")
     if (out / "model.keras").exists() and not overwrite:
         raise DogcatError(f"{out} already holds a trained model.keras: choose another -o, or --overwrite it")
+    for written in [out / name for name in RUN_FILES] + [out / "figures" / name for name in RUN_FIGURES]:
+        check_not_an_input(written, [csv_path], option="the run's file", fix="choose another -o folder")
     interrupted = read_progress(out)
     if interrupted and not (resume or overwrite):
         raise DogcatError(
@@ -99,11 +113,12 @@ def train_from_csv(
     seconds = time.perf_counter() - start
     evaluation = evaluate(model, splits.X_test, splits.y_test, batch_size)
     figures = out / "figures"
-    plot_history(history, title=f"{model_name} CNN", path=figures / "history.png")
-    plot_confusion_matrix(evaluation.confusion, path=figures / "confusion.png")
-    plot_mistakes(splits.X_test, splits.y_test, evaluation.proba, path=figures / "mistakes.png")
+    history_png, confusion_png, mistakes_png, samples_png = (figures / name for name in RUN_FIGURES)
+    plot_history(history, title=f"{model_name} CNN", path=history_png)
+    plot_confusion_matrix(evaluation.confusion, path=confusion_png)
+    plot_mistakes(splits.X_test, splits.y_test, evaluation.proba, path=mistakes_png)
     plot_sample_grid(splits.X_train, splits.y_train, size=spec.size, color=spec.color, n=8,
-                     path=figures / "samples.png")  # fmt: skip
+                     path=samples_png)  # fmt: skip
     plt.close("all")
     write_metrics(
         evaluation,
