@@ -50,13 +50,13 @@ endif
 	@mkdir -p $(RUNS)/demo
 	$(PY) -m papermill notebooks/01_preprocess_local.ipynb $(RUNS)/demo/01_preprocess_local.ipynb \
 		-k python3 --no-progress-bar \
-		-p SOURCE "$(abspath $(SOURCE))" -p OUT_CSV "$(abspath $(RUNS)/demo/dogs-vs-cats.csv)"
+		-p SOURCE "$(abspath $(SOURCE))" -p OUT_CSV "$(abspath $(RUNS)/demo/dogs-vs-cats.csv.zst)"
 	rm -rf $(RUNS)/demo/reference
 	$(PY) -m papermill notebooks/02_train_colab.ipynb $(RUNS)/demo/02_train_colab.ipynb \
 		-k python3 --no-progress-bar --log-output \
-		-p CSV_PATH "$(abspath $(RUNS)/demo/dogs-vs-cats.csv)" -p EPOCHS $(DEMO_EPOCHS) \
+		-p CSV_PATH "$(abspath $(RUNS)/demo/dogs-vs-cats.csv.zst)" -p EPOCHS $(DEMO_EPOCHS) \
 		-p OUT_DIR "$(abspath $(RUNS)/demo/reference)" -p PREDICT_SOURCE "$(PREDICT)"
-	@echo "demo done, under $(RUNS)/demo/: dogs-vs-cats.csv, the executed notebooks 01 and 02,"
+	@echo "demo done, under $(RUNS)/demo/: dogs-vs-cats.csv.zst, the executed notebooks 01 and 02,"
 	@echo "  and reference/ (model.keras, history.csv, figures/, submission.csv when there were test1 photos)"
 
 colab: $(STAMP)  ## the wheel to upload to Google Drive beside the CSV (Colab installs it; nothing published)

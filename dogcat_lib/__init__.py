@@ -89,7 +89,6 @@ _EXPORTS = {
     "predict": "learn.predict",
     "write_submission": "learn.predict",
     "train_from_csv": "steps.train_csv",
-    "train_and_compare": "steps.compare",
     "plot_preprocessing_steps": "plots",
     "plot_sample_grid": "plots",
     "plot_history": "plots",
@@ -146,7 +145,6 @@ if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
         plot_sample_grid,
     )
     from .plumbing.errors import DatasetError, DogcatError, ImageError, MissingDependency
-    from .steps.compare import train_and_compare
     from .steps.preprocess import preprocess_to_csv
     from .steps.train_csv import train_from_csv
 
