@@ -96,14 +96,16 @@ colab-stack:  ## unit tests + notebook 02 on Colab's own versions (constraints/c
 	cd $(RUNS)/colab-stack && ../../$(COLAB_VENV)/bin/python -m pytest --nbval-lax --nbval-current-env \
 		-p no:cacheprovider --rootdir . --override-ini testpaths= --override-ini addopts= 02_train_colab.ipynb
 
-bench: $(STAMP)  ## speed, memory and baseline accuracy vs the course's code, on ../shared/data (~40 min)
+bench: $(STAMP)  ## speed and memory vs the course's code, on ../shared/data; refreshes the README's tables
 	$(PY) bench/bench_preprocess.py
 	$(PY) bench/bench_compression.py
-	$(PY) bench/bench_training.py
+	$(PY) bench/bench_training.py --accuracy-minutes 0
 	$(PY) bench/bench_input_sizes.py
+	$(PY) bench/tables.py
 
 bench-accuracy: $(STAMP)  ## reference vs improved CNN, same split and budget (BUDGET=20 min each), real sample
 	$(PY) bench/bench_accuracy.py --minutes $(BUDGET)
+	$(PY) bench/tables.py
 
 clean:  ## remove runs/ and caches (keeps .venv)
 	rm -rf $(RUNS) .pytest_cache .ruff_cache build dist *.egg-info $(COLAB_VENV)

@@ -1,13 +1,14 @@
 """Run every course notebook once, headlessly, with smoke parameters and pinned outputs (``make notebooks``).
 
-Notebooks are committed with outputs cleared. ``python tests/notebook_tools.py OUT_DIR`` writes, for
-each notebook, a test copy into OUT_DIR: the smoke parameters injected after the ``parameters``
-cell (papermill's own ``parameterize_notebook``), each ``# NBVAL_CHECK_OUTPUT`` cell's expected
-text (kept in its metadata, ``dogcat.expected_output``) filled in, a first cell that makes a
-figure's missing glyph (Hangul in a default font: empty boxes) an error, and test-only check
-cells appended at the end (they assert on the kernel's variables and the files written). ``pytest
---nbval-lax`` then runs each copy ONCE: a wrong pinned output or a failing check fails it. The
-committed notebooks never carry test code; the smoke data is generated here.
+Notebooks are committed with outputs cleared. ``python tests/notebook_tools.py OUT_DIR`` writes,
+for each notebook, a test copy into OUT_DIR: the smoke parameters injected after the
+``parameters`` cell (papermill's own ``parameterize_notebook``); each pinned cell (its expected
+text kept in its metadata, ``dogcat.expected_output``) marked ``# NBVAL_CHECK_OUTPUT`` and its
+output filled in; a first cell that makes a figure's missing glyph (Hangul in a default font:
+empty boxes) an error; and test-only check cells at the end (they assert on the kernel's
+variables and the files written). ``pytest --nbval-lax`` then runs each copy ONCE: a wrong
+pinned output or a failing check fails it. The committed notebooks carry no test code or
+markers; the smoke data is generated here.
 """
 
 from __future__ import annotations
@@ -89,10 +90,9 @@ def write_test_copy(notebook: Path, out_dir: Path, parameters: dict) -> Path:
     """The test copy of ``notebook`` in ``out_dir``: smoke parameters, pinned outputs, checks."""
     nb = parameterize_notebook(load_notebook_node(str(notebook)), parameters)
     for cell in nb.cells:
-        if cell.cell_type == "code" and cell.source.startswith(PIN_MARK):
-            expected = cell.metadata.get("dogcat", {}).get("expected_output")
-            if expected is None:
-                raise ValueError(f"{notebook.name}: a {PIN_MARK} cell has no dogcat.expected_output")
+        expected = cell.metadata.get("dogcat", {}).get("expected_output")
+        if cell.cell_type == "code" and expected is not None:
+            cell.source = f"{PIN_MARK}\n{cell.source}"  # nbval's marker, in the copy only
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=expected)]
             cell.execution_count = 1  # nbval only compares cells that were run
     check = CHECKS.get(notebook.name)

@@ -93,3 +93,20 @@ def test_outputs_go_to_drive_on_colab_and_to_the_repository_locally(drive, tmp_p
     monkeypatch.chdir(tmp_path)
     assert output_folder("runs/x", colab=False) == repository_root() / "runs" / "x"
     assert output_folder(tmp_path / "abs", colab=False) == tmp_path / "abs"
+
+
+def test_dogcat_colab_builds_the_wheel_and_lists_what_to_upload(tmp_path, capsys):
+    import zipfile
+
+    from dogcat_lib import __version__
+    from dogcat_lib.__main__ import main
+
+    csv = tmp_path / "dogs-vs-cats.csv.zst"
+    csv.write_bytes(b"x" * 1000)
+    assert main(["colab", "-o", str(tmp_path / "dist"), "--csv", str(csv)]) == 0
+    wheel = tmp_path / "dist" / f"dogcat-{__version__}-py3-none-any.whl"
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "dogcat_lib/data/csvparse.py" in names and "dogcat_lib/learn/callbacks.py" in names  # every module
+    printed = capsys.readouterr().out
+    assert "My Drive/dogcat/" in printed and str(wheel) in printed and str(csv) in printed
+    assert 'CSV_PATH = "MyDrive/dogcat/dogs-vs-cats.csv.zst"' in printed

@@ -294,3 +294,22 @@ def test_a_huge_line_with_no_newline_is_refused_at_once_naming_the_row(tmp_path)
     finally:
         tracemalloc.stop()
     assert peak < 32 << 20, f"peak {peak:,} bytes while reading a {line_size:,}-byte line"
+
+
+def test_a_csv_that_windows_zipped_before_the_upload_is_read(tmp_path, arrays):
+    import zipfile
+
+    X, y = arrays
+    plain = write_csv(X[:20], y[:20], tmp_path / "dogs-vs-cats.csv", seed=None)
+    zipped = tmp_path / "dogs-vs-cats.zip"  # Windows: Send to > Compressed (zipped) folder
+    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(plain, "dogs-vs-cats.csv")
+    X2, y2 = read_csv(zipped)
+    np.testing.assert_array_equal(X2, X[:20])
+    np.testing.assert_array_equal(y2, y[:20])
+    two = tmp_path / "two.zip"
+    with zipfile.ZipFile(two, "w") as zf:
+        zf.write(plain, "a.csv")
+        zf.write(plain, "b.csv")
+    with pytest.raises(DatasetError, match=r"zip of 2 file\(s\) .*not of one \.csv: upload the \.csv\.zst"):
+        read_csv(two)

@@ -71,9 +71,8 @@ def test_committed_clean_with_a_parameters_cell_first(path):
     inferred = {p.name for p in PythonTranslator.inspect(first)}
     assert assigned == inferred, f"papermill cannot parse {assigned - inferred} (an '=' in a comment?)"
     assert all(isinstance(node.value, ast.Constant) for node in assignments), "plain values only"
-    for cell in code_cells:
-        if cell.source.startswith(PIN_MARK):
-            assert "expected_output" in cell.metadata.get("dogcat", {})
+    assert not any(PIN_MARK in cell.source for cell in code_cells), "pins live in metadata, not in the cells"
+    assert any("expected_output" in cell.metadata.get("dogcat", {}) for cell in code_cells), "a pinned output"
     assert "sys.path" not in "".join(c.source for c in code_cells), "install dogcat_lib, never sys.path hacks"
 
 
