@@ -21,7 +21,7 @@ BUDGET ?= 20
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup data demo test unit notebooks lint format bench bench-accuracy clean help
+.PHONY: setup data demo colab test unit notebooks colab-stack lint format bench bench-accuracy clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
@@ -31,7 +31,7 @@ setup: $(STAMP)  ## create .venv and install dogcat_lib with everything: trainin
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[train,dev]"
+	$(PY) -m pip install --quiet -e ".[train,test,dev]"
 	@touch $(STAMP)
 
 data: $(STAMP)  ## download the real photos into data/: FROM=kaggle (an account) or FROM=petimages
@@ -50,25 +50,29 @@ endif
 	@mkdir -p $(RUNS)/demo
 	$(PY) -m papermill notebooks/01_preprocess_local.ipynb $(RUNS)/demo/01_preprocess_local.ipynb \
 		-k python3 --no-progress-bar \
-		-p SOURCE "$(abspath $(SOURCE))" -p OUT_CSV "$(abspath $(RUNS)/demo/dogs-vs-cats.csv)"
+		-p SOURCE "$(abspath $(SOURCE))" -p OUT_CSV "$(abspath $(RUNS)/demo/dogs-vs-cats.csv.zst)"
 	rm -rf $(RUNS)/demo/reference
 	$(PY) -m papermill notebooks/02_train_colab.ipynb $(RUNS)/demo/02_train_colab.ipynb \
 		-k python3 --no-progress-bar --log-output \
-		-p CSV_PATH "$(abspath $(RUNS)/demo/dogs-vs-cats.csv)" -p EPOCHS $(DEMO_EPOCHS) \
+		-p CSV_PATH "$(abspath $(RUNS)/demo/dogs-vs-cats.csv.zst)" -p EPOCHS $(DEMO_EPOCHS) \
 		-p OUT_DIR "$(abspath $(RUNS)/demo/reference)" -p PREDICT_SOURCE "$(PREDICT)"
-	@echo "demo done, under $(RUNS)/demo/: dogs-vs-cats.csv, the executed notebooks 01 and 02,"
+	@echo "demo done, under $(RUNS)/demo/: dogs-vs-cats.csv.zst, the executed notebooks 01 and 02,"
 	@echo "  and reference/ (model.keras, history.csv, figures/, submission.csv when there were test1 photos)"
+
+colab: $(STAMP)  ## the wheel to upload to Google Drive beside the CSV (Colab installs it; nothing published)
+	$(BIN)/dogcat colab -o dist
 
 test: lint unit notebooks  ## everything CI runs: lint, unit tests, every notebook run once
 
 unit: $(STAMP)  ## unit tests (no notebook is executed: the fast inner loop)
 	$(PY) -m pytest -m "not notebook"
 
-notebooks: $(STAMP)  ## each notebook run once with smoke parameters (nbval: pinned outputs and checks)
+notebooks: $(STAMP)  ## each notebook once with smoke parameters (nbval), then the simulated Colab run (papermill)
 	rm -rf $(RUNS)/nbval && mkdir -p $(RUNS)/nbval
 	$(PY) tests/notebook_tools.py $(RUNS)/nbval
 	cd $(RUNS)/nbval && ../../$(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider \
 		--rootdir . --override-ini testpaths= --override-ini addopts= *.ipynb
+	$(PY) -m pytest -m notebook
 
 lint: $(STAMP)  ## ruff: style and common bugs (code and notebooks)
 	$(BIN)/ruff check .
@@ -78,15 +82,31 @@ format: $(STAMP)  ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(STAMP)  ## speed, memory and baseline accuracy vs the course's code, on ../shared/data (~40 min)
+COLAB_PYTHON ?= $(shell python3.12 -c "" 2>/dev/null && echo python3.12 || echo $(PYTHON))  # Colab runs 3.12
+COLAB_VENV   ?= .venv-colab
+colab-stack:  ## unit tests + notebook 02 on Colab's own versions (constraints/colab.txt), in .venv-colab
+	$(COLAB_PYTHON) -m venv $(COLAB_VENV)
+	$(COLAB_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(COLAB_VENV)/bin/python -m pip install --quiet -c constraints/colab.txt -e ".[train,test]"
+	$(COLAB_VENV)/bin/python -c "import sys, tensorflow as tf, keras, numpy; print('Colab stack:', sys.version.split()[0], \
+		'TensorFlow', tf.__version__, 'Keras', keras.__version__, 'NumPy', numpy.__version__)"
+	$(COLAB_VENV)/bin/python -m pytest -m "not notebook" -q -p no:cacheprovider
+	rm -rf $(RUNS)/colab-stack && mkdir -p $(RUNS)/colab-stack
+	$(COLAB_VENV)/bin/python tests/notebook_tools.py $(RUNS)/colab-stack
+	cd $(RUNS)/colab-stack && ../../$(COLAB_VENV)/bin/python -m pytest --nbval-lax --nbval-current-env \
+		-p no:cacheprovider --rootdir . --override-ini testpaths= --override-ini addopts= 02_train_colab.ipynb
+
+bench: $(STAMP)  ## speed and memory vs the course's code, on ../shared/data; refreshes the README's tables
 	$(PY) bench/bench_preprocess.py
 	$(PY) bench/bench_compression.py
-	$(PY) bench/bench_training.py
+	$(PY) bench/bench_training.py --accuracy-minutes 0
 	$(PY) bench/bench_input_sizes.py
+	$(PY) bench/tables.py
 
 bench-accuracy: $(STAMP)  ## reference vs improved CNN, same split and budget (BUDGET=20 min each), real sample
 	$(PY) bench/bench_accuracy.py --minutes $(BUDGET)
+	$(PY) bench/tables.py
 
 clean:  ## remove runs/ and caches (keeps .venv)
-	rm -rf $(RUNS) .pytest_cache .ruff_cache build dist *.egg-info
+	rm -rf $(RUNS) .pytest_cache .ruff_cache build dist *.egg-info $(COLAB_VENV)
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

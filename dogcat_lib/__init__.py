@@ -27,9 +27,18 @@ Names are imported on first use, so ``import dogcat_lib`` stays fast and light.
 from __future__ import annotations
 
 import importlib
+import os
 from typing import TYPE_CHECKING
 
 __version__ = "0.2.0"
+#: The one place the published repository's address is set: the notebooks' setup cell and the README's
+#: Colab badges mirror it (tests/test_colab_setup.py checks), and install the tag ``v{__version__}``.
+REPO_URL = "https://github.com/dogcat-course/dogcat"
+
+# TensorFlow reads its C++ log level once, when it is first imported: without this, every command and
+# notebook starts with lines of oneDNN/CUDA notices (and cuInit errors on a machine without a GPU).
+# A level the user set is kept.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 _EXPORTS = {
     "CAT": "data.labels",
@@ -61,6 +70,7 @@ _EXPORTS = {
     "use_strategy": "learn.runtime",
     "set_seed": "learn.runtime",
     "precision": "learn.runtime",
+    "setup_report": "learn.runtime",
     "split_dataset": "learn.scaling",
     "Splits": "learn.scaling",
     "fit_scaler": "learn.scaling",
@@ -75,10 +85,10 @@ _EXPORTS = {
     "fine_tune": "learn.models",
     "trainable_params": "learn.models",
     "train": "learn.training",
-    "training_callbacks": "learn.training",
     "TrainingHistory": "learn.training",
-    "save_model": "learn.training",
-    "load_model": "learn.training",
+    "training_callbacks": "learn.callbacks",
+    "save_model": "learn.modelfile",
+    "load_model": "learn.modelfile",
     "evaluate": "learn.evaluation",
     "Evaluation": "learn.evaluation",
     "predict_proba": "learn.evaluation",
@@ -93,7 +103,6 @@ _EXPORTS = {
     "conv_filters": "learn.explain",
     "find_conv_layer": "learn.explain",
     "train_from_csv": "steps.train_csv",
-    "train_and_compare": "steps.compare",
     "plot_preprocessing_steps": "plots",
     "plot_sample_grid": "plots",
     "plot_history": "plots",
@@ -117,7 +126,7 @@ _EXPORTS = {
     "MissingDependency": "plumbing.errors",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = ["REPO_URL", "__version__", *_EXPORTS]
 
 if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
     from .cleaner import PhotoCleaner, suspects_frame
@@ -132,8 +141,10 @@ if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
     from .data.photo import Photo, open_photo, uploaded_photos
     from .data.sample import make_sample
     from .data.sources import SkipReport
+    from .learn.callbacks import training_callbacks
     from .learn.evaluation import Evaluation, evaluate, overfitting_diagnosis, predict_proba, rank_suspects
     from .learn.explain import conv_filters, explain, feature_maps, find_conv_layer
+    from .learn.modelfile import load_model, save_model
     from .learn.models import (
         augmentation,
         build_improved_cnn,
@@ -145,9 +156,9 @@ if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
     )
     from .learn.pipeline import make_dataset
     from .learn.predict import PhotoPrediction, predict, predict_photo, write_submission
-    from .learn.runtime import get_strategy, precision, set_seed, use_strategy
+    from .learn.runtime import get_strategy, precision, set_seed, setup_report, use_strategy
     from .learn.scaling import PixelScaler, Splits, fit_scaler, leak_report, split_dataset
-    from .learn.training import TrainingHistory, load_model, save_model, train, training_callbacks
+    from .learn.training import TrainingHistory, train
     from .plots import (
         history_frame,
         overlay_heatmap,
@@ -164,7 +175,6 @@ if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
         plot_sample_grid,
     )
     from .plumbing.errors import DatasetError, DogcatError, ImageError, MissingDependency
-    from .steps.compare import train_and_compare
     from .steps.preprocess import preprocess_to_csv
     from .steps.train_csv import train_from_csv
 

@@ -13,13 +13,19 @@ dogcat explain runs/reference/model.keras my-cat.jpg -o runs/inside   # Grad-CAM
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__
 from .plumbing.errors import DogcatError
+from .plumbing.paths import check_not_an_input
+from .plumbing.quiet import native_stderr_silenced
+from .plumbing.signals import Terminated, clean_exit_on_signals
 
 
 def _positive_int(text: str) -> int:
@@ -115,9 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
         "download",
         help="the real photos: Kaggle's dogs-vs-cats (account) or Microsoft's PetImages (no account)",
         description="Download (resumable, verified, atomic; skipped when already complete) into DIR and "
-        "print the path to preprocess. kaggle: needs ~/.kaggle/kaggle.json or KAGGLE_USERNAME/KAGGLE_KEY "
-        "and the competition's rules accepted; gives DIR/train.zip and DIR/test1.zip. petimages: about "
-        "800 MB, PetImages/Cat and PetImages/Dog, some files broken (preprocess skips them).",
+        "print the path to preprocess. kaggle: needs a Kaggle API token (KAGGLE_API_TOKEN or "
+        "~/.kaggle/access_token; `kaggle auth login` or kaggle.json work too) and the competition's "
+        "rules accepted; gives DIR/train.zip and DIR/test1.zip. petimages: about 800 MB, "
+        "PetImages/Cat and PetImages/Dog, some files broken (preprocess skips them).",
     )
     dl.add_argument("--source", choices=["kaggle", "petimages"], default="kaggle", help="default kaggle")
     dl.add_argument("-o", "--output", type=Path, default=Path("data"), metavar="DIR", help="default data/")
@@ -128,6 +135,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dl.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     dl.set_defaults(func=cmd_download)
+
+    co = sub.add_parser(
+        "colab",
+        help="build the wheel to upload to Google Drive for Colab, and list the files to upload",
+        description="Builds dogcat-VERSION-py3-none-any.whl from this repository into DIR (what `make colab` "
+        "does) and says which files to put into My Drive/dogcat/, where the notebooks install it from.",
+    )
+    co.add_argument("-o", "--output", type=Path, default=Path("dist"), metavar="DIR", help="default dist/")
+    co.add_argument(
+        "--csv",
+        type=Path,
+        default=None,
+        help="the CSV to upload (default: data/dogs-vs-cats.csv.zst of the repository, if there)",
+    )
+    co.set_defaults(func=cmd_colab)
 
     tr = sub.add_parser(
         "train",
@@ -166,7 +188,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="compute in float16 (bfloat16 on a TPU), output in float32: faster on recent GPUs, not on a CPU",
     )
-    tr.add_argument("--overwrite", action="store_true", help="replace a model already in DIR")
+    tr.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the interrupted run in DIR after its last finished epoch (same CSV and options)",
+    )
+    tr.add_argument("--overwrite", action="store_true", help="replace a model (or an interrupted run) in DIR")
     tr.add_argument("-q", "--quiet", action="store_true", help="no per-epoch lines")
     tr.set_defaults(func=cmd_train)
 
@@ -217,18 +244,22 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_preprocess(args: argparse.Namespace) -> int:
     from .steps.preprocess import check_output_path, preprocess_to_csv
 
-    if args.skipped is not None:  # -o is checked by preprocess_to_csv itself
-        check_output_path(args.source, args.skipped)
-        if args.skipped.resolve() == args.output.resolve():
-            raise DogcatError("--skipped and -o name the same file: choose two names")
     if args.compress is not None:
         from .data.csvio import with_compression
 
         args.output = with_compression(args.output, args.compress)
+    check_output_path(args.source, args.output, option="-o")  # preprocess_to_csv checks it too
+    if args.skipped is not None:
+        check_output_path(args.source, args.skipped, option="--skipped")
+        if args.skipped.resolve() == args.output.resolve():
+            raise DogcatError("--skipped and -o name the same file: choose two names")
     exclusions = None
     if args.exclude is not None:
         from .data.exclusions import read_exclusions
 
+        for output, option in ((args.output, "-o"), (args.skipped, "--skipped")):
+            if output is not None:
+                check_not_an_input(output, [args.exclude], option=option)
         exclusions = read_exclusions(args.exclude)
     start = time.perf_counter()
     try:
@@ -285,6 +316,17 @@ def cmd_download(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_colab(args: argparse.Namespace) -> int:
+    from .colab import project_path
+    from .steps.colab_files import build_wheel, upload_list
+
+    wheel = build_wheel(args.output)
+    csv = args.csv if args.csv is not None else project_path("data/dogs-vs-cats.csv.zst")
+    print(f"wrote {wheel}")
+    print(upload_list(wheel, csv))
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from .steps.train_csv import train_from_csv
 
@@ -298,14 +340,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         max_minutes=args.max_minutes,
         patience=args.patience,
         overwrite=args.overwrite,
+        resume=args.resume,
         verbose=0 if args.quiet else 2,
         model_options={"weights": None} if args.no_pretrained and args.model == "transfer" else None,
         mixed_precision=args.mixed_precision,
     )
     history = run.history
+    resumed = f" (continued after epoch {history.resumed_from})" if history.resumed_from else ""
     print(
-        f"trained {args.model} on {run.splits.sizes()['train']:,} photos: {history.epochs_run} epochs "
-        f"in {run.seconds:.0f} s, stopped by {history.stopped_by}; best epoch {history.best_epoch}"
+        f"trained {args.model} on {run.splits.sizes()['train']:,} photos: {history.epochs_run} epochs"
+        f"{resumed} in {run.seconds:.0f} s, stopped by {history.stopped_by}; best epoch {history.best_epoch}"
     )
     print(run.evaluation.report())
     print(f"wrote {run.out_dir}/: model.keras, history.csv, metrics.json, figures/")
@@ -313,9 +357,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    if args.json is not None:
+        check_not_an_input(args.json, [args.model, args.csv], option="--json")
     from .data.csvio import read_csv
     from .learn.evaluation import check_fits, evaluate, write_metrics
-    from .learn.training import load_model
+    from .learn.modelfile import load_model
 
     model = load_model(args.model)
     X, y = read_csv(args.csv)
@@ -334,6 +380,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    if args.output is not None:
+        check_not_an_input(args.output, [args.model, args.source], option="-o")
     from .learn.predict import predict, predict_photo, write_submission
 
     if args.output is None and args.source.is_file() and not zipfile.is_zipfile(args.source):
@@ -373,8 +421,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     import matplotlib.pyplot as plt
 
     from .learn.explain import explain, find_conv_layer
+    from .learn.modelfile import load_model
     from .learn.predict import predict_photo
-    from .learn.training import load_model
     from .plots import plot_gradcam
 
     if args.output.exists() and not args.output.is_dir():
@@ -386,10 +434,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
             raise DogcatError(f"{photo} does not exist: pass photo files")
         if not photo.is_file():
             raise DogcatError(f"{photo} is not a file: pass photo files (e.g. {photo}/*.jpg)")
+    names = _overlay_names(args.photos)
+    for name in names:
+        check_not_an_input(args.output / name, [args.model, *args.photos], option="-o")
     model = load_model(args.model)
     layer = find_conv_layer(model, args.layer)
     results = [predict_photo(model, photo) for photo in args.photos]
-    for result, name in zip(results, _overlay_names(args.photos), strict=True):
+    for result, name in zip(results, names, strict=True):
         heatmap = explain(model, result.pixels, layer=args.layer)
         title = f"{result.line()}   (evidence for {result.class_name}, {layer.name})"
         fig = plot_gradcam(result.image, heatmap, result.pixels, title, args.alpha, path=args.output / name)
@@ -398,22 +449,52 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextmanager
+def _printable_names() -> Iterator[None]:
+    """Print any file name, even one that is not valid UTF-8 (escaped), instead of crashing on it."""
+    streams = [s for s in (sys.stdout, sys.stderr) if hasattr(s, "reconfigure") and hasattr(s, "errors")]
+    before = [s.errors for s in streams]
+    for stream in streams:
+        stream.reconfigure(errors="backslashreplace")
+    try:
+        yield
+    finally:
+        for stream, errors in zip(streams, before, strict=True):
+            stream.reconfigure(errors=errors)
+
+
+def _error(command: str, message: str) -> int:
+    """Print ``dogcat COMMAND: error: MESSAGE`` as one line (a library's message may hold newlines)."""
+    print(f"dogcat {command}: error: {' '.join(message.split())}", file=sys.stderr)
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``dogcat`` console script; returns the exit status."""
+    """Entry point of the ``dogcat`` console script; returns the exit status.
+
+    Every failure is one line on stderr and exit 1; Ctrl-C, SIGTERM and SIGHUP remove the temp
+    files of the outputs being written before the command ends (130, 143, 129).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except DogcatError as exc:
-        print(f"dogcat {args.command}: error: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:  # a disk full, a permission denied: name the file, no traceback
-        where = f"{exc.filename}: " if exc.filename else ""
-        print(f"dogcat {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"dogcat {args.command}: interrupted; no file was left half-written", file=sys.stderr)
-        return 130
+    quiet = os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3") >= "3"  # TensorFlow's own notices, from C++
+    with _printable_names(), clean_exit_on_signals(), native_stderr_silenced(quiet):
+        try:
+            return args.func(args)
+        except DogcatError as exc:
+            return _error(args.command, str(exc))
+        except OSError as exc:  # a disk full, a permission denied: name the file, no traceback
+            where = f"{exc.filename}: " if exc.filename else ""
+            return _error(args.command, f"{where}{exc.strerror or exc}")
+        except KeyboardInterrupt:
+            print(f"dogcat {args.command}: interrupted; no file was left half-written", file=sys.stderr)
+            return 130
+        except Terminated as exc:
+            print(
+                f"dogcat {args.command}: stopped by {exc.name}; no file was left half-written",
+                file=sys.stderr,
+            )
+            return 128 + exc.signum
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
-"""The few Colab-only steps (notebook 02, "Setup"): detect Colab, mount Drive, find the CSV.
+"""Where the notebooks' files are, on Colab (Google Drive) and locally (notebooks 02-04, "Setup").
 
-Everything else in dogcat_lib runs the same everywhere. :func:`find_csv` resolves the CSV path
-the student gave: the ``DOGCAT_DATA`` environment variable wins; on Colab, Drive is mounted and
-both spellings of its root ("MyDrive", and the older "My Drive") are tried; the file is copied
-to local disk, because reading Drive's network file system is several times slower.
+On Colab the student's files live in ``MyDrive/dogcat/`` (the CSV from step one, the package's
+wheel, and ``runs/`` for what training writes): Drive is mounted, the CSV path is understood in
+every form a student types (``dogcat/x.csv.zst``, ``MyDrive/dogcat/...``, ``My Drive/...``,
+``/content/drive/MyDrive/...``), the CSV is copied to the runtime's disk before reading (Drive's
+network file system is slow), and outputs go to Drive, where they outlive the runtime. Locally a
+relative path means the repository's folder, wherever Jupyter was started.
 """
 
 from __future__ import annotations
@@ -11,62 +13,104 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from .plumbing.atomic import atomic_output
 from .plumbing.errors import DatasetError
 
-DRIVE_MOUNT = Path("/content/drive")
-LOCAL_COPY_DIR = Path("/content/dogcat-data")
+DRIVE_SPELLINGS = ("MyDrive", "My Drive")  # "My Drive" is the older name of Drive's root folder
+COURSE_FOLDER = "dogcat"  # MyDrive/dogcat: the CSV, the wheel and runs/
 
 
 def in_colab() -> bool:
-    """True inside a Google Colab runtime."""
+    """True inside a Google Colab runtime (Colab imports ``google.colab`` when the kernel starts)."""
     return "google.colab" in sys.modules
 
 
-def mount_drive(mount_point: Path = DRIVE_MOUNT) -> Path:
-    """Mount Google Drive (Colab asks for permission once); returns the mount point."""
-    from google.colab import drive  # only importable on Colab
+def drive_mount_point() -> Path:
+    """Where Colab mounts Google Drive: ``/content/drive`` (``$DOGCAT_DRIVE`` elsewhere, e.g. in tests)."""
+    return Path(os.environ.get("DOGCAT_DRIVE", "/content/drive"))
 
-    if not (mount_point / "MyDrive").exists() and not (mount_point / "My Drive").exists():
+
+def drive_root(mount_point: Path | None = None) -> Path:
+    """Drive's root folder (``.../MyDrive``), mounting Drive first when it is not (Colab asks once)."""
+    mount_point = mount_point or drive_mount_point()
+    found = [mount_point / name for name in DRIVE_SPELLINGS if (mount_point / name).is_dir()]
+    if not found:
+        from google.colab import drive  # only importable on Colab
+
         drive.mount(str(mount_point))
-    return mount_point
+        found = [mount_point / name for name in DRIVE_SPELLINGS if (mount_point / name).is_dir()]
+        if not found:
+            raise DatasetError(f"Google Drive was mounted at {mount_point} but holds no MyDrive folder")
+    return found[0]
 
 
-def candidate_paths(csv_path: str | os.PathLike, drive_root: Path | None = None) -> list[Path]:
-    """Where ``csv_path`` may be, in the order tried (no file system access).
+def repository_root() -> Path | None:
+    """The repository this package runs from (an editable install: ``make setup``), or None."""
+    root = Path(__file__).resolve().parents[1]
+    pyproject = root / "pyproject.toml"
+    return (
+        root if pyproject.is_file() and 'name = "dogcat"' in pyproject.read_text(errors="replace") else None
+    )
 
-    With a ``drive_root`` (Drive's mount point) a relative path is looked up under
-    ``MyDrive/`` and ``My Drive/``, and an absolute path under one spelling also under the other.
+
+def project_path(path: str | os.PathLike) -> Path:
+    """A local path a student typed: absolute as it is; relative to the repository when running
+    from one (wherever Jupyter or the shell was started), else to the current folder."""
+    path = Path(os.path.expanduser(os.fspath(path)))
+    return path if path.is_absolute() else (repository_root() or Path.cwd()) / path
+
+
+def _drive_parts(path: Path) -> tuple[str, ...]:
+    """The part of a typed Drive path below Drive's root: ``dogcat/x.csv`` for every spelling."""
+    parts = list(path.parts)
+    if path.is_absolute():
+        parts = parts[1:]
+    for prefix in ("content", "drive"):
+        if parts and parts[0] == prefix:
+            parts = parts[1:]
+    if parts and parts[0] in DRIVE_SPELLINGS:
+        parts = parts[1:]
+    return tuple(parts)
+
+
+def candidate_paths(path: str | os.PathLike, *, colab: bool, root: Path | None = None) -> list[Path]:
+    """Where a path a student typed may be, in the order tried (no file system access).
+
+    On Colab (``root``: Drive's root folder): under Drive's root whatever spelling was typed, then
+    the path as given (the runtime's own disk). Locally: the path as given, then under the
+    repository, then ``data/`` of the repository (where notebook 01 writes the CSV).
     """
-    path = Path(os.path.expanduser(os.fspath(csv_path)))
-    found = [path]
-    if drive_root is not None:
-        spellings = ("MyDrive", "My Drive")
-        if not path.is_absolute():
-            found = [drive_root / s / path for s in spellings] + [path]
-        else:
-            parts = path.parts
-            for i, part in enumerate(parts):
-                if part in spellings:
-                    other = spellings[1 - spellings.index(part)]
-                    found.append(Path(*parts[:i], other, *parts[i + 1 :]))
-                    break
-    unique: list[Path] = []
-    for candidate in found:
-        if candidate not in unique:
-            unique.append(candidate)
-    return unique
+    typed = Path(os.path.expanduser(os.fspath(path)))
+    found: list[Path] = []
+    if colab and root is not None:
+        inside = _drive_parts(typed)
+        if inside:
+            found += [root.parent / spelling / Path(*inside) for spelling in (root.name, *DRIVE_SPELLINGS)]
+        found.append(typed)
+    else:
+        found.append(typed)
+        repo = repository_root()
+        if repo is not None and not typed.is_absolute():
+            found += [repo / typed, repo / "data" / typed.name]
+    return list(dict.fromkeys(found))
 
 
-def _local_copy(path: Path, folder: Path) -> Path:
-    """Copy ``path`` into ``folder`` (once: an existing copy of the same size is reused), atomically."""
-    target = folder / path.name
-    if target.exists() and target.stat().st_size == path.stat().st_size:
+def local_copy(path: Path, folder: Path | None = None) -> Path:
+    """``path`` copied to the runtime's disk (atomically, once: a copy with the same size and
+    modification time is reused; the temp folder by default)."""
+    target = (folder or Path(tempfile.gettempdir()) / "dogcat-data") / path.name
+    source = path.stat()
+    if target.exists() and (target.stat().st_size, target.stat().st_mtime_ns) == (
+        source.st_size,
+        source.st_mtime_ns,
+    ):
         return target
     with open(path, "rb") as src, atomic_output(target) as out:
         shutil.copyfileobj(src, out, 1 << 20)
+    os.utime(target, ns=(source.st_atime_ns, source.st_mtime_ns))
     return target
 
 
@@ -74,28 +118,40 @@ def find_csv(
     csv_path: str | os.PathLike,
     *,
     colab: bool | None = None,
-    drive_root: Path | None = None,
+    mount_point: Path | None = None,
     copy_to: Path | None = None,
 ) -> Path:
-    """The CSV to read: ``DOGCAT_DATA`` if set, else ``csv_path``; on Colab from Drive, copied locally.
+    """The CSV to read: ``$DOGCAT_DATA`` if set, else ``csv_path`` looked up as :func:`candidate_paths` says.
 
-    ``colab`` defaults to :func:`in_colab`. On Colab Drive is mounted (``drive_root`` defaults to
-    /content/drive) and the file is copied to ``copy_to`` (default /content/dogcat-data) before
-    reading. Raises DatasetError listing every path tried.
+    ``colab`` defaults to :func:`in_colab`. On Colab, Drive is mounted and a CSV found on it is
+    copied to the runtime's disk (``copy_to``, default the temp folder) first. Raises
+    DatasetError listing every path tried and what to do.
     """
     colab = in_colab() if colab is None else colab
     wanted = os.environ.get("DOGCAT_DATA") or csv_path
-    if colab and drive_root is None:
-        drive_root = mount_drive()
-    tried = candidate_paths(wanted, drive_root if colab else None)
+    root = drive_root(mount_point) if colab else None
+    tried = candidate_paths(wanted, colab=colab, root=root)
     for candidate in tried:
         if candidate.is_file():
-            if colab and drive_root is not None and drive_root in candidate.parents:
-                return _local_copy(candidate, copy_to or LOCAL_COPY_DIR)
-            return candidate
+            on_drive = root is not None and root.parent in candidate.parents
+            return local_copy(candidate, copy_to) if on_drive else candidate
     hint = (
-        "upload the CSV from step one to Google Drive (e.g. MyDrive/dogcat/dogs-vs-cats.csv) and set CSV_PATH"
+        f"upload the CSV from step one into the {COURSE_FOLDER} folder of My Drive and set "
+        f'CSV_PATH = "MyDrive/{COURSE_FOLDER}/{Path(wanted).name}"'
         if colab
         else "run notebook 01 (or `dogcat preprocess`) first, or set CSV_PATH / DOGCAT_DATA"
     )
     raise DatasetError(f"CSV not found; tried {', '.join(map(str, tried))}: {hint}")
+
+
+def output_folder(
+    out_dir: str | os.PathLike, *, colab: bool | None = None, mount_point: Path | None = None
+) -> Path:
+    """Where a run's files go. A relative ``out_dir`` is under ``MyDrive/dogcat/`` on Colab (it
+    outlives the runtime, so training can resume after a disconnect) and under the repository
+    locally (the current folder when the package is not run from one)."""
+    colab = in_colab() if colab is None else colab
+    if not colab:
+        return project_path(out_dir)
+    path = Path(os.path.expanduser(os.fspath(out_dir)))
+    return path if path.is_absolute() else drive_root(mount_point) / COURSE_FOLDER / path

@@ -1,7 +1,9 @@
 """Figures for the lessons; each function returns a matplotlib Figure (and can save a PNG).
 
 Used by both sides, so it never imports TensorFlow: models and layers arrive as arguments.
-matplotlib is imported inside the functions, so ``import dogcat_lib`` stays fast.
+matplotlib is imported inside the functions, so ``import dogcat_lib`` stays fast. Figure text is
+English: stock Colab, Windows and Linux have no Hangul in matplotlib's fonts, and a Korean title
+would show empty boxes; text that comes from outside (a file name) goes through :func:`figure_text`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,12 @@ from .data.images import decode_pixels
 from .data.imagespec import ImageSpec
 from .data.labels import CLASS_NAMES
 from .plumbing.atomic import atomic_output
+
+
+def figure_text(text: str) -> str:
+    """``text`` with every character matplotlib's default font may lack (anything but printable
+    ASCII: Hangul in a file name, say) replaced by ``?``, so a figure never shows empty boxes."""
+    return "".join(ch if " " <= ch <= "~" else "?" for ch in str(text))
 
 
 def _save(fig, path: str | os.PathLike | None):
@@ -64,7 +72,7 @@ def plot_preprocessing_steps(
         ax.set_title(label, fontsize=10)
         ax.axis("off")
     if title:
-        fig.suptitle(title)
+        fig.suptitle(figure_text(title))
     fig.tight_layout()
     return _save(fig, path)
 
@@ -92,7 +100,7 @@ def plot_sample_grid(
         image = X[i].reshape(spec.shape).squeeze()
         ax.imshow(image, cmap="gray" if spec.channels == 1 else None, vmin=0, vmax=255)
         title = CLASS_NAMES[int(y[i])] + (f" ({os.path.basename(names[i])})" if names else "")
-        ax.set_title(title, fontsize=8)
+        ax.set_title(figure_text(title), fontsize=8)
         ax.axis("off")
     fig.tight_layout()
     return _save(fig, path)
@@ -125,7 +133,7 @@ def plot_history(history, title: str = "", path: str | os.PathLike | None = None
     for ax in axes:
         ax.legend(fontsize=8)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(figure_text(title))
     fig.tight_layout()
     return _save(fig, path)
 
@@ -143,7 +151,7 @@ def plot_confusion_matrix(confusion: np.ndarray, title: str = "", path: str | os
                 color="white" if shares[i, j] > 0.5 else "black")  # fmt: skip
     ax.set_xticks([0, 1], [f"predicted {c}" for c in CLASS_NAMES])
     ax.set_yticks([0, 1], [f"true {c}" for c in CLASS_NAMES])
-    ax.set_title(title or "confusion matrix", fontsize=10)
+    ax.set_title(figure_text(title or "confusion matrix"), fontsize=10)
     fig.tight_layout()
     return _save(fig, path)
 
@@ -247,13 +255,15 @@ def plot_photo_prediction(result, path: str | os.PathLike | None = None):
     pixels = np.asarray(result.pixels)
     fig, axes = plt.subplots(1, 3, figsize=(11, 3.6), gridspec_kw={"width_ratios": [1.3, 1, 1.2]})
     axes[0].imshow(result.image)
-    axes[0].set_title(f"{result.name} ({result.image.shape[1]}x{result.image.shape[0]})", fontsize=10)
+    axes[0].set_title(
+        figure_text(f"{result.name} ({result.image.shape[1]}x{result.image.shape[0]})"), fontsize=10
+    )
     axes[1].imshow(pixels, cmap="gray" if pixels.ndim == 2 else None, vmin=0, vmax=255)
     axes[1].set_title(f"what the model sees ({pixels.shape[1]}x{pixels.shape[0]})", fontsize=10)
     for ax in axes[:2]:
         ax.axis("off")
     _probability_bar(axes[2], p)
-    fig.suptitle(f"{result.name}: {CLASS_NAMES[int(p > 0.5)]}", fontsize=11)
+    fig.suptitle(figure_text(f"{result.name}: {CLASS_NAMES[int(p > 0.5)]}"), fontsize=11)
     fig.tight_layout()
     return _save(fig, path)
 
@@ -311,7 +321,7 @@ def plot_gradcam(
     for ax in axes:
         ax.axis("off")
     if title:
-        fig.suptitle(title, fontsize=11)
+        fig.suptitle(figure_text(title), fontsize=11)
     fig.tight_layout()
     return _save(fig, path)
 
@@ -338,7 +348,8 @@ def plot_feature_maps(maps: dict, n: int = 16, columns: int = 8, path: str | os.
                 ax.imshow(layer_maps[..., i], cmap="viridis")
         full = maps[name].shape
         subfig.suptitle(
-            f"{name}: {full[0]}x{full[1]}, {full[2]} channels (first {layer_maps.shape[-1]})", fontsize=10
+            figure_text(f"{name}: {full[0]}x{full[1]}, {full[2]} channels (first {layer_maps.shape[-1]})"),
+            fontsize=10,
         )
     return _save(fig, path)
 

@@ -74,3 +74,19 @@ def test_explain_unknown_layer_or_model(trained_run, tmp_path, capsys):
     assert "has no layer 'nope'" in one_line_error(capsys, "explain")
     assert main(["explain", str(tmp_path / "none.keras"), str(good), "-o", str(tmp_path / "o")]) == 1
     assert "does not exist" in one_line_error(capsys, "explain")
+
+
+def test_explain_never_writes_over_a_photo_it_reads(trained_run, tmp_path, capsys):
+    out = tmp_path / "inside"
+    out.mkdir()
+    photo, overlay_named = out / "cat.1.jpg", out / "cat.1_gradcam.png"
+    photo.write_bytes(jpeg(0, 1))
+    overlay_named.write_bytes(pil_bytes(0, 2, "PNG"))  # a photo whose name the overlay would take
+    before = overlay_named.read_bytes()
+    model = trained_run.out_dir / "model.keras"
+    assert main(["explain", str(model), str(photo), str(overlay_named), "-o", str(out)]) == 1
+    assert "is the input" in one_line_error(capsys, "explain")
+    assert overlay_named.read_bytes() == before and sorted(p.name for p in out.iterdir()) == [
+        "cat.1.jpg",
+        "cat.1_gradcam.png",
+    ]

@@ -113,3 +113,19 @@ def test_train_rejects_an_unknown_model_before_reading_anything(tiny_csv, tmp_pa
     assert main(["train", str(tiny_csv), "-o", str(tmp_path / "r"), "--model", "vgg99", "-q"]) == 1
     assert "choose one of reference" in one_line_error(capsys, "train")
     assert not (tmp_path / "r").exists()
+
+
+def test_no_tensorflow_log_lines_above_the_one_line_error(tiny_csv, tmp_path):
+    """TensorFlow 2.19+ prints oneDNN/CUDA notices from C++ on import, whatever its log level says."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}  # as a student's shell
+    for args in (["evaluate", str(tmp_path / "none.keras"), str(tiny_csv)],
+                 ["train", str(tmp_path / "none.csv"), "-o", str(tmp_path / "run")]):  # fmt: skip
+        run = subprocess.run(
+            [sys.executable, "-m", "dogcat_lib", *args], capture_output=True, text=True, env=env
+        )
+        assert run.returncode == 1 and run.stdout == ""
+        assert run.stderr.count("\n") == 1 and run.stderr.startswith(f"dogcat {args[0]}: error: "), run.stderr

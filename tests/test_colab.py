@@ -1,4 +1,4 @@
-"""Finding the CSV on Colab (Drive, both spellings of its root) and locally, without Colab itself."""
+"""Paths on Colab (Drive, every form a student types) and locally (relative to the repository)."""
 
 from __future__ import annotations
 
@@ -7,52 +7,106 @@ from pathlib import Path
 import pytest
 
 from dogcat_lib import DatasetError, find_csv, in_colab
-from dogcat_lib.colab import candidate_paths
+from dogcat_lib.colab import candidate_paths, output_folder, repository_root
+
+TYPED = [
+    "dogcat/d.csv.zst",
+    "MyDrive/dogcat/d.csv.zst",
+    "My Drive/dogcat/d.csv.zst",
+    "/content/drive/MyDrive/dogcat/d.csv.zst",
+    "/content/drive/My Drive/dogcat/d.csv.zst",
+    "drive/MyDrive/dogcat/d.csv.zst",
+]
 
 
-def test_candidate_paths_try_both_spellings_of_drives_root():
-    root = Path("/content/drive")
-    assert candidate_paths("dogcat/d.csv", root) == [
-        root / "MyDrive" / "dogcat/d.csv",
-        root / "My Drive" / "dogcat/d.csv",
-        Path("dogcat/d.csv"),
-    ]
-    assert candidate_paths("/content/drive/My Drive/d.csv", root) == [
-        Path("/content/drive/My Drive/d.csv"),
-        Path("/content/drive/MyDrive/d.csv"),
-    ]
-    assert candidate_paths("data/d.csv") == [Path("data/d.csv")]
-
-
-def test_find_csv_locally_and_with_the_environment_variable(tmp_path, monkeypatch):
+@pytest.fixture
+def drive(tmp_path, monkeypatch):
+    """A mounted Drive: ``tmp/drive/MyDrive/dogcat/d.csv.zst``."""
     monkeypatch.delenv("DOGCAT_DATA", raising=False)
+    folder = tmp_path / "drive" / "MyDrive" / "dogcat"
+    folder.mkdir(parents=True)
+    (folder / "d.csv.zst").write_bytes(b"label,0\n0,1\n")
+    return tmp_path / "drive"
+
+
+@pytest.mark.parametrize("typed", TYPED)
+def test_every_way_a_student_types_a_drive_path_finds_the_file(drive, tmp_path, typed):
+    found = find_csv(typed, colab=True, mount_point=drive, copy_to=tmp_path / "local")
+    assert found == tmp_path / "local" / "d.csv.zst"  # copied to the runtime's disk first
+    assert found.read_bytes() == (drive / "MyDrive" / "dogcat" / "d.csv.zst").read_bytes()
+
+
+def test_the_older_my_drive_spelling_is_found_too(tmp_path, monkeypatch):
+    monkeypatch.delenv("DOGCAT_DATA", raising=False)
+    (tmp_path / "drive" / "My Drive" / "dogcat").mkdir(parents=True)
+    (tmp_path / "drive" / "My Drive" / "dogcat" / "d.csv").write_text("label,0\n0,1\n")
+    for typed in ("MyDrive/dogcat/d.csv", "dogcat/d.csv"):
+        assert (
+            find_csv(typed, colab=True, mount_point=tmp_path / "drive", copy_to=tmp_path / "c").name
+            == "d.csv"
+        )
+
+
+def test_the_local_copy_is_made_once_and_atomically(drive, tmp_path):
+    first = find_csv("dogcat/d.csv.zst", colab=True, mount_point=drive, copy_to=tmp_path / "local")
+    stamp = first.stat().st_mtime_ns
+    again = find_csv("dogcat/d.csv.zst", colab=True, mount_point=drive, copy_to=tmp_path / "local")
+    assert again.stat().st_mtime_ns == stamp and sorted(p.name for p in (tmp_path / "local").iterdir()) == [
+        "d.csv.zst"
+    ]
+
+
+def test_a_missing_csv_lists_every_path_tried_and_the_upload_to_do(drive, tmp_path):
+    with pytest.raises(
+        DatasetError, match=r"tried .*MyDrive/dogcat/nope.csv.*upload the CSV .*MyDrive/dogcat/nope"
+    ):
+        find_csv("dogcat/nope.csv", colab=True, mount_point=drive, copy_to=tmp_path / "x")
+
+
+def test_locally_a_relative_path_is_the_repositorys_and_data_is_looked_in(tmp_path, monkeypatch):
+    monkeypatch.delenv("DOGCAT_DATA", raising=False)
+    monkeypatch.chdir(tmp_path)  # Jupyter started somewhere else
+    repo = repository_root()
+    assert repo is not None and (repo / "pyproject.toml").is_file()
+    assert candidate_paths("MyDrive/dogcat/d.csv.zst", colab=False) == [
+        Path("MyDrive/dogcat/d.csv.zst"),
+        repo / "MyDrive/dogcat/d.csv.zst",
+        repo / "data" / "d.csv.zst",  # where notebook 01 writes it
+    ]
+    assert not in_colab()
     csv = tmp_path / "d.csv"
     csv.write_text("label,0\n0,1\n")
-    assert not in_colab()
     assert find_csv(csv) == csv
     other = tmp_path / "other.csv"
     other.write_text("label,0\n1,2\n")
     monkeypatch.setenv("DOGCAT_DATA", str(other))
     assert find_csv(csv) == other
-
-
-def test_find_csv_on_drive_copies_to_local_disk_once(tmp_path, monkeypatch):
-    monkeypatch.delenv("DOGCAT_DATA", raising=False)
-    drive = tmp_path / "drive"
-    (drive / "My Drive" / "dogcat").mkdir(parents=True)
-    on_drive = drive / "My Drive" / "dogcat" / "d.csv"
-    on_drive.write_text("label,0\n0,1\n")
-    local = tmp_path / "local"
-    found = find_csv("dogcat/d.csv", colab=True, drive_root=drive, copy_to=local)
-    assert found == local / "d.csv" and found.read_text() == on_drive.read_text()
-    assert sorted(p.name for p in local.iterdir()) == ["d.csv"]  # no temp file left
-    stamp = found.stat().st_mtime_ns
-    assert find_csv("dogcat/d.csv", colab=True, drive_root=drive, copy_to=local).stat().st_mtime_ns == stamp
-
-
-def test_a_missing_csv_lists_every_path_tried(tmp_path, monkeypatch):
-    monkeypatch.delenv("DOGCAT_DATA", raising=False)
-    with pytest.raises(DatasetError, match="tried .*MyDrive.*My Drive.*upload the CSV"):
-        find_csv("dogcat/d.csv", colab=True, drive_root=tmp_path, copy_to=tmp_path / "x")
+    monkeypatch.delenv("DOGCAT_DATA")
     with pytest.raises(DatasetError, match="run notebook 01"):
         find_csv(tmp_path / "nope.csv")
+
+
+def test_outputs_go_to_drive_on_colab_and_to_the_repository_locally(drive, tmp_path, monkeypatch):
+    assert output_folder("runs/reference", colab=True, mount_point=drive) == (
+        drive / "MyDrive" / "dogcat" / "runs" / "reference"
+    )
+    monkeypatch.chdir(tmp_path)
+    assert output_folder("runs/x", colab=False) == repository_root() / "runs" / "x"
+    assert output_folder(tmp_path / "abs", colab=False) == tmp_path / "abs"
+
+
+def test_dogcat_colab_builds_the_wheel_and_lists_what_to_upload(tmp_path, capsys):
+    import zipfile
+
+    from dogcat_lib import __version__
+    from dogcat_lib.__main__ import main
+
+    csv = tmp_path / "dogs-vs-cats.csv.zst"
+    csv.write_bytes(b"x" * 1000)
+    assert main(["colab", "-o", str(tmp_path / "dist"), "--csv", str(csv)]) == 0
+    wheel = tmp_path / "dist" / f"dogcat-{__version__}-py3-none-any.whl"
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "dogcat_lib/data/csvparse.py" in names and "dogcat_lib/learn/callbacks.py" in names  # every module
+    printed = capsys.readouterr().out
+    assert "My Drive/dogcat/" in printed and str(wheel) in printed and str(csv) in printed
+    assert 'CSV_PATH = "MyDrive/dogcat/dogs-vs-cats.csv.zst"' in printed

@@ -270,3 +270,46 @@ def test_the_fast_parser_refuses_what_it_cannot_prove_well_formed(bad):
     from dogcat_lib.data.csvparse import parse_block
 
     assert parse_block(bad.encode(), 3) is None  # then the exact path explains or normalises it
+
+
+def test_a_huge_line_with_no_newline_is_refused_at_once_naming_the_row(tmp_path):
+    """Issue 14, item 8: a small .csv.gz holding one 256 MB line. The reader refuses the line once
+    it is longer than the header allows (4 bytes per column), instead of growing it block by block."""
+    import tracemalloc
+
+    header = ("label," + ",".join(map(str, range(6400))) + "\n").encode()
+    line_size = 256 << 20
+    path = tmp_path / "one-line.csv.gz"
+    with gzip.open(path, "wb", compresslevel=1) as f:
+        f.write(header)
+        block = b"1" * (1 << 20)
+        for _ in range(line_size // len(block)):
+            f.write(block)
+    assert path.stat().st_size < 2 << 20
+    tracemalloc.start()
+    try:
+        with pytest.raises(DatasetError, match=r"data row 1 \(line 2\) runs past 25,606 bytes"):
+            read_csv(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 32 << 20, f"peak {peak:,} bytes while reading a {line_size:,}-byte line"
+
+
+def test_a_csv_that_windows_zipped_before_the_upload_is_read(tmp_path, arrays):
+    import zipfile
+
+    X, y = arrays
+    plain = write_csv(X[:20], y[:20], tmp_path / "dogs-vs-cats.csv", seed=None)
+    zipped = tmp_path / "dogs-vs-cats.zip"  # Windows: Send to > Compressed (zipped) folder
+    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(plain, "dogs-vs-cats.csv")
+    X2, y2 = read_csv(zipped)
+    np.testing.assert_array_equal(X2, X[:20])
+    np.testing.assert_array_equal(y2, y[:20])
+    two = tmp_path / "two.zip"
+    with zipfile.ZipFile(two, "w") as zf:
+        zf.write(plain, "a.csv")
+        zf.write(plain, "b.csv")
+    with pytest.raises(DatasetError, match=r"zip of 2 file\(s\) .*not of one \.csv: upload the \.csv\.zst"):
+        read_csv(two)

@@ -102,3 +102,13 @@ def test_cli_preprocess_exclude(photo_folder, tmp_path, capsys):
     assert (
         err.startswith("dogcat preprocess: error: ") and "nope.csv does not exist" in err and "\n" not in err
     )
+
+
+def test_cli_never_writes_over_the_exclusions_file(photo_folder, tmp_path, capsys):
+    exclusions = write_exclusions(MARKS, tmp_path / "exclusions.csv")
+    before = exclusions.read_bytes()
+    args = ["preprocess", str(photo_folder), "-o", str(exclusions), "--exclude", str(exclusions), "-q"]
+    assert main(args) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("dogcat preprocess: error: -o ") and "is the input" in err and "\n" not in err
+    assert exclusions.read_bytes() == before

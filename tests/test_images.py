@@ -2,6 +2,7 @@ import cv2
 import numpy as np
 import pytest
 from conftest import jpeg, pil_bytes
+from PIL import Image
 
 from dogcat_lib import ImageError, load_pixels
 from dogcat_lib.data.images import decode_pixels, is_truncated_jpeg
@@ -96,3 +97,18 @@ def test_cmyk_and_grayscale_jpegs_decode_in_both_color_modes():
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         decode_pixels(jpeg(0, 0), **kwargs)
+
+
+def test_a_jpeg_with_exif_orientation_gets_opencvs_pixels(tmp_path):
+    """OpenCV turns a photo by its EXIF orientation; the strict decoder used for the corrupt-data
+    check does not, so such a file must still be decoded by OpenCV."""
+    bgr = np.zeros((60, 100, 3), np.uint8)
+    bgr[:, :50] = 255  # left half white: a turn moves it
+    image = Image.fromarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    path = tmp_path / "cat.1.jpg"
+    image.save(path, format="JPEG", exif=exif.tobytes(), quality=95)
+    course = course_pixels(path)
+    assert cv2.imread(str(path), cv2.IMREAD_GRAYSCALE).shape == (100, 60)  # OpenCV applied it
+    np.testing.assert_array_equal(load_pixels(path), course)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import os
-import re
 
 import nbformat
 import pytest
@@ -12,7 +11,15 @@ from notebook_tools import CHECKS, PIN_MARK, course_notebooks
 
 REQUIRED_PARAMETERS = {
     "01_preprocess_local.ipynb": {"SOURCE", "OUT_CSV", "SIZE", "COLOR", "LIMIT", "SEED"},
-    "02_train_colab.ipynb": {"CSV_PATH", "EPOCHS", "BATCH_SIZE", "SEED", "MODEL"},
+    "02_train_colab.ipynb": {
+        "CSV_PATH",
+        "EPOCHS",
+        "BATCH_SIZE",
+        "SEED",
+        "OUT_DIR",
+        "MAX_MINUTES",
+        "PREDICT_SOURCE",
+    },
     "03_beat_overfitting.ipynb": {"CSV_PATH", "EPOCHS", "SEED", "MODELS", "MAX_MINUTES", "PRETRAINED"},
     "04_inside_the_cnn.ipynb": {"MODEL_PATH", "PHOTO", "SOURCE", "EXCLUSIONS_PATH", "N_SUSPECTS", "SEED"},
 }
@@ -65,63 +72,76 @@ def test_committed_clean_with_a_parameters_cell_first(path):
     inferred = {p.name for p in PythonTranslator.inspect(first)}
     assert assigned == inferred, f"papermill cannot parse {assigned - inferred} (an '=' in a comment?)"
     assert all(isinstance(node.value, ast.Constant) for node in assignments), "plain values only"
-    for cell in code_cells:
-        if cell.source.startswith(PIN_MARK):
-            assert "expected_output" in cell.metadata.get("dogcat", {})
+    assert not any(PIN_MARK in cell.source for cell in code_cells), "pins live in metadata, not in the cells"
+    assert any("expected_output" in cell.metadata.get("dogcat", {}) for cell in code_cells), "a pinned output"
     assert "sys.path" not in "".join(c.source for c in code_cells), "install dogcat_lib, never sys.path hacks"
 
 
-#: Notebooks held to the course's skeleton (Korean, exercises...); 01-03 join when rewritten in Korean.
-SKELETON = {"04_inside_the_cnn.ipynb"}
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
-_BADGE = (
-    "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-    "(https://colab.research.google.com/github/dogcat-course/dogcat/blob/main/notebooks/{name})"
-)
-
-
-def section_of(nb, heading: str) -> list:
-    """The cells after the markdown cell starting with ``heading``, up to the next ``## `` heading."""
-    start = next(
-        i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and c.source.startswith(heading)
-    )
-    cells = [nb.cells[start]]
-    for cell in nb.cells[start + 1 :]:
-        if cell.cell_type == "markdown" and cell.source.startswith("## "):
-            break
-        cells.append(cell)
-    return cells
-
-
-@pytest.mark.parametrize("path", [p for p in course_notebooks() if p.name in SKELETON], ids=lambda p: p.name)
-def test_the_course_skeleton(path):
+def markdown_and_code(path):
     nb = nbformat.read(path, as_version=4)
-    title = nb.cells[0]
-    assert title.cell_type == "markdown" and title.source.startswith(f"# {path.name[:2]} · ")
-    assert _BADGE.format(name=path.name) in title.source
-    assert (
-        "**이 노트북에서 배우는 것**" in title.source
-        and "| 강의 페이지 | 이 노트북 | 다른 점과 이유 |" in title.source
+    return nb.cells
+
+
+def headings(cells) -> list[tuple[int, str]]:
+    return [(i, line) for i, c in enumerate(cells) if c.cell_type == "markdown"
+            for line in c.source.splitlines() if line.startswith("## ")]  # fmt: skip
+
+
+@pytest.mark.parametrize("path", course_notebooks(), ids=lambda p: p.name)
+def test_every_notebook_has_the_courses_skeleton(path):
+    """Title and goals, the course table, parameters, setup (extra code), numbered sections, summary,
+    exercises with solutions that run; short cells (the handson-ml3 and MONAI habits)."""
+    cells = markdown_and_code(path)
+    title = cells[0].source
+    assert cells[0].cell_type == "markdown" and title.startswith(f"# {path.name[:2]} · "), "title first"
+    assert "**이 노트북에서 배우는 것**" in title and "| 강의 페이지의 단계 |" in title, (
+        "goals and the course table"
     )
-    assert "parameters" in nb.cells[1].metadata.get("tags", [])
-    headings = [
-        c.source.splitlines()[0] for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("## ")
+    assert "parameters" in cells[1].metadata.get("tags", []), "the parameters cell right after the title"
+    found = headings(cells)
+    names = [line for _, line in found]
+    numbered = [line for line in names if line[3:4].isdigit()]
+    assert numbered[0] == "## 0. 준비 (setup)", "setup is section 0"
+    assert [int(line[3:].split(".")[0]) for line in numbered] == list(range(len(numbered))), (
+        "sections 0, 1, 2, ..."
+    )
+    order = [
+        names.index(n)
+        for n in ("## 요약 (summary)", "## 연습문제 (exercises)", "## 연습문제 해답 (solutions)")
     ]
-    assert headings[0] == "## 0. 준비 (setup)"
-    assert headings[-3:] == ["## 요약 (summary)", "## 연습문제 (exercises)", "## 연습문제 해답 (solutions)"]
-    numbered = headings[1:-3]
-    assert len(numbered) >= 2 and all(h.startswith(f"## {i}. ") for i, h in enumerate(numbered, start=1)), (
-        numbered
+    assert order == sorted(order) and order[0] > names.index(numbered[-1]), (
+        "summary, exercises, solutions last"
     )
-    setup = [c for c in section_of(nb, "## 0. ") if c.cell_type == "code"]
-    assert setup and all(c.source.startswith("# extra code – ") for c in setup)
-    exercises = section_of(nb, "## 연습문제 (exercises)")[0].source
-    assert 3 <= len(re.findall(r"^\d+\. ", exercises, re.MULTILINE)) <= 5
-    assert any(c.cell_type == "code" for c in section_of(nb, "## 연습문제 해답"))
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    assert max(len(c.source.splitlines()) for c in code) <= 25, "a code cell over 25 lines"
-    markdown = "".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    assert len(_HANGUL.findall(markdown)) > len(re.findall(r"[A-Za-z]", markdown)), "prose in Korean"
-    for cell in code:  # figure texts stay English: matplotlib on Colab has no Hangul font
-        strings = [n.value for n in ast.walk(ast.parse(cell.source)) if isinstance(n, ast.Constant)]
-        assert not [s for s in strings if isinstance(s, str) and _HANGUL.search(s)], cell.source
+    setup_at = next(i for i, line in found if line == numbered[0])
+    first_section = next(i for i, line in found if line == numbered[1])
+    setup_code = [c.source for c in cells[setup_at:first_section] if c.cell_type == "code"]
+    assert any(s.startswith("# extra code") for s in setup_code), "setup cells are marked as extra code"
+    for source in setup_code:
+        imports_only = all(isinstance(node, ast.Import | ast.ImportFrom) for node in ast.parse(source).body)
+        assert imports_only or source.startswith("# extra code"), f"unmarked setup cell: {source[:60]!r}"
+    exercises = next(
+        c.source for c in cells if c.cell_type == "markdown" and "## 연습문제 (exercises)" in c.source
+    )
+    items = [line for line in exercises.splitlines() if line[:2] in {f"{n}." for n in range(1, 10)}]
+    assert 3 <= len(items) <= 5, "3-5 exercises"
+    solutions_at = next(i for i, line in found if line == "## 연습문제 해답 (solutions)")
+    assert any(c.cell_type == "code" for c in cells[solutions_at:]), "solutions that run"
+    for cell in cells:
+        if cell.cell_type == "code":
+            assert len(cell.source.splitlines()) <= 25, f"a cell over 25 lines: {cell.source[:60]!r}"
+
+
+@pytest.mark.parametrize("path", course_notebooks(), ids=lambda p: p.name)
+def test_the_prose_is_korean(path):
+    """Korean first: Hangul outweighs Latin letters in the markdown (English terms in parentheses)."""
+    import re
+
+    prose = "".join(c.source for c in markdown_and_code(path) if c.cell_type == "markdown")
+    hangul, latin = len(re.findall(r"[\uac00-\ud7a3]", prose)), len(re.findall(r"[A-Za-z]", prose))
+    assert hangul / (hangul + latin) >= 0.5, (
+        f"{hangul / (hangul + latin):.0%} of the prose's letters are Hangul"
+    )
+    comments = [line.split("#", 1)[1] for c in markdown_and_code(path) if c.cell_type == "code"
+                for line in c.source.splitlines() if "  # " in line]  # fmt: skip
+    korean = [c for c in comments if re.search(r"[\uac00-\ud7a3]", c)]
+    assert len(korean) >= 0.8 * len(comments), "code comments in Korean"

@@ -2,7 +2,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.pyplot as plt
 import numpy as np
+import pytest
 from conftest import jpeg
 
 from dogcat_lib import (
@@ -106,12 +108,15 @@ def test_photo_prediction_figure(tmp_path):
     )
     fig = plot_photo_prediction(result, path=tmp_path / "photo.png")
     assert fig._suptitle.get_text() == "my cat.jpg: cat"
+    korean = plot_photo_prediction(SimpleNamespace(**{**vars(result), "name": "나비.jpg"}))
+    assert korean._suptitle.get_text() == "??.jpg: cat"  # no Hangul glyph in Colab's fonts
     assert [ax.get_title() for ax in fig.axes] == [
         "my cat.jpg (90x60)",
         "what the model sees (32x32)",
         "P(dog) = 0.250",
     ]
     assert (tmp_path / "photo.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    plt.close("all")
 
 
 def test_overlay_blends_the_jet_colormap_at_the_photos_size():
@@ -131,8 +136,8 @@ def test_gradcam_feature_map_and_filter_figures(tmp_path):
     rng = np.random.default_rng(2)
     photo = rng.integers(0, 256, (50, 70, 3), dtype=np.uint8)
     fig = plot_gradcam(photo, rng.random((32, 32)).astype(np.float32), pixels=photo[:32, :32, 0],
-                       title="cat.1.jpg: P(dog) = 0.100", path=tmp_path / "cam.png")  # fmt: skip
-    assert fig._suptitle.get_text() == "cat.1.jpg: P(dog) = 0.100"
+                       title="고양이.jpg: P(dog) = 0.100", path=tmp_path / "cam.png")  # fmt: skip
+    assert fig._suptitle.get_text() == "???.jpg: P(dog) = 0.100"
     assert (tmp_path / "cam.png").stat().st_size > 0
     maps = {"conv2d": rng.random((32, 32, 32)), "conv2d_1": rng.random((16, 16, 64))}
     fig = plot_feature_maps(maps, n=16, path=tmp_path / "maps.png")
@@ -142,3 +147,24 @@ def test_gradcam_feature_map_and_filter_figures(tmp_path):
     assert fig._suptitle.get_text() == "16 of 32 filters, 3x3x1"
     plot_filters(rng.normal(size=(3, 3, 3, 16)))  # RGB filters
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cam.png", "filters.png", "maps.png"]
+    plt.close("all")
+
+
+def test_figures_never_show_empty_boxes_for_korean_file_names(tmp_path):
+    """Stock Colab, Windows and Linux fonts have no Hangul: a missing glyph is an error in tests."""
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    X = np.zeros((2, 8 * 8), np.uint8)
+    y = np.array([0, 1], np.uint8)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", "Glyph .* missing from")
+        fig = plot_sample_grid(
+            X, y, size=8, names=["고양이/우리 고양이.jpg", "dog.1.jpg"], path=tmp_path / "g.png"
+        )
+        steps = plot_preprocessing_steps(jpeg(0, 1), size=16, title="나비.jpg", path=tmp_path / "s.png")
+        with pytest.raises(UserWarning, match="Glyph"):  # the check itself works: raw Hangul does warn
+            plt.figure().suptitle("고양이")
+            plt.gcf().savefig(tmp_path / "raw.png")
+    assert fig.axes[0].get_title() == "cat (?? ???.jpg)" and steps._suptitle.get_text() == "??.jpg"

@@ -55,6 +55,6 @@ def test_limit_takes_the_balanced_in_memory_route(clean_sample, tmp_path):
 def test_the_library_refuses_an_output_inside_the_source_too(photo_folder):
     from dogcat_lib import DogcatError
 
-    with pytest.raises(DogcatError, match="inside the source folder"):
+    with pytest.raises(DogcatError, match="inside the input folder"):
         preprocess_to_csv(photo_folder, photo_folder / "sub" / "out.csv", progress=False)
     assert not (photo_folder / "sub").exists()

@@ -76,3 +76,16 @@ def test_leak_report_measures_the_courses_second_scaler():
 def test_fit_scaler_refuses_empty_rows():
     with pytest.raises(DatasetError, match="training rows"):
         fit_scaler(np.zeros((0, 4), np.uint8))
+
+
+def test_split_equals_notebook_02s_two_train_test_split_calls():
+    from sklearn.model_selection import train_test_split
+
+    X, y = rows(300)
+    X_rest, X_test, y_rest, y_test = train_test_split(X, y, test_size=0.3, random_state=5, stratify=y)
+    X_train, X_val, y_train, y_val = train_test_split(
+        X_rest, y_rest, test_size=0.3, random_state=5, stratify=y_rest
+    )
+    data = split_dataset(X, y, seed=5)
+    for ours, course in zip(data, (X_train, y_train, X_val, y_val, X_test, y_test), strict=True):
+        np.testing.assert_array_equal(ours, course)

@@ -71,19 +71,16 @@ def explain(block: bytes, columns: list[str], label_at: int, first_row: int) -> 
     n_columns = len(columns)
     for offset, line in enumerate(block.split(b"\n")[:-1]):
         row = first_row + offset
+        where = f"data row {row:,} (line {row + 1:,})"
         fields = line.rstrip(b"\r").split(b",")
         if fields == [b""]:
             continue  # a blank line: skipped, as pandas does
         if len(fields) != n_columns:
-            return (
-                f"data row {row:,} (line {row + 1:,}) has {len(fields):,} fields, "
-                f"expected {n_columns:,} (the header's)"
-            )
+            return f"{where} has {len(fields):,} fields, expected {n_columns:,} (the header's)"
         for field, name in zip(fields, columns, strict=True):
             if not (1 <= len(field) <= 3 and field.isdigit()):
                 text = field.decode("utf-8", errors="replace")
-                where = f"data row {row:,} (line {row + 1:,}), column {name!r}"
-                return f"{where}: {text!r} is not an integer 0..255"
+                return f"{where}, column {name!r}: {text!r} is not an integer 0..255"
             if int(field) > 255:
                 return f"data row {row:,}, column {name!r}: {int(field)} is outside 0..255"
         if int(fields[label_at]) > 1:

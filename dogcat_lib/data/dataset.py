@@ -20,11 +20,10 @@ from ..plumbing.errors import DatasetError, ImageError
 from ..plumbing.parallel import ordered_map
 from .exclusions import Exclusions, as_exclusions, unmatched_error
 from .images import decode_pixels
-from .imagespec import ImageSpec
+from .imagespec import COURSE, ImageSpec
 from .labels import CLASS_NAMES, label_with_reason
 from .sources import SkipReport, open_source
 
-_COURSE_SPEC = ImageSpec()  # 80x80 gray
 _BATCH = 32  # photos per task: large enough to amortise scheduling, small for a smooth bar
 
 
@@ -132,8 +131,11 @@ def _decode_batch(
         except ImageError as exc:
             failures.append((name, str(exc)))
             continue
-        except (OSError, MemoryError) as exc:
-            failures.append((name, f"unreadable ({type(exc).__name__}: {exc})"))
+        except OSError as exc:  # the reason names no file, so a thousand of them group in the summary
+            failures.append((name, f"unreadable ({exc.strerror or type(exc).__name__})"))
+            continue
+        except MemoryError:
+            failures.append((name, "unreadable (out of memory)"))
             continue
         rows[len(names)] = pixels.reshape(-1)
         labels.append(label)
@@ -144,7 +146,7 @@ def _decode_batch(
 def decode_stream(
     src,
     wanted: list[tuple[str, int]],
-    spec: ImageSpec = _COURSE_SPEC,
+    spec: ImageSpec = COURSE,
     *,
     workers: int | None = None,
     progress: bool = True,

@@ -2,30 +2,44 @@
 
 Every download streams to ``NAME.part`` beside the target with a progress bar, resumes an
 interrupted ``.part`` with an HTTP Range request where the server allows it, checks the size
-(and a SHA-256 where one is known), and only then renames the file into place: the final name
-never holds half a file, and a complete file is not downloaded again.
+(and a SHA-256 where one is known) and what the zip holds (PetImages/Cat and PetImages/Dog, or
+Kaggle's train.zip of cat.N.jpg / dog.N.jpg), and only then renames the file into place: the
+final name never holds half a file or an HTML page. A complete file is not downloaded again
+unless it fails the same check. A server sending less than :data:`MIN_RATE` bytes a second for
+:data:`STALL_SECONDS` is given up on (the ``.part`` is kept to resume).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
-import json
+import io
 import os
+import re
 import shutil
+import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from tqdm.auto import tqdm
 
-from ..plumbing.atomic import atomic_output
+from ..plumbing.atomic import atomic_path
 from ..plumbing.errors import DogcatError
+from ..plumbing.paths import check_not_an_input
 
 _CHUNK = 1 << 20
 _USER_AGENT = "dogcat-course-downloader"
+#: A download that gets less than MIN_RATE bytes a second, averaged over STALL_SECONDS, is stopped.
+MIN_RATE = 1024
+STALL_SECONDS = 60.0
+_ZIP_MAGIC = b"PK\x03\x04"
+_KAGGLE_PHOTO = re.compile(r"(cat|dog)\.\d+\.(jpe?g|png)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -50,11 +64,12 @@ KAGGLE_COMPETITION = "dogs-vs-cats"
 KAGGLE_ZIP = "dogs-vs-cats.zip"  # what the Kaggle API downloads: train.zip, test1.zip, sampleSubmission.csv
 KAGGLE_URL_ENV = "DOGCAT_KAGGLE_URL"  # a mirror of dogs-vs-cats.zip (or of train.zip) to use instead
 
+KAGGLE_RULES = "https://www.kaggle.com/c/dogs-vs-cats/rules"
 KAGGLE_SETUP = (
-    "Kaggle credentials not found: create an API token at https://www.kaggle.com/settings "
-    '("Create New Token"), save it as {path} (or set KAGGLE_USERNAME and KAGGLE_KEY), and accept '
-    "the competition's rules at https://www.kaggle.com/c/dogs-vs-cats/rules. No account? "
-    "`dogcat download --source petimages` needs none."
+    "the Kaggle client found no login: on https://www.kaggle.com/settings (API) click "
+    '"Generate New Token", then set KAGGLE_API_TOKEN to it or save it as ~/.kaggle/access_token '
+    "(or run `kaggle auth login`; an older kaggle.json also works), and accept the competition's "
+    f"rules at {KAGGLE_RULES}. No account? `dogcat download --source petimages` needs none."
 )
 
 
@@ -101,6 +116,92 @@ def _total_size(response, start: int) -> int | None:
     return int(length) + (start if response.status == 206 else 0) if length and length.isdigit() else None
 
 
+def describe_content(path: Path) -> str:
+    """What a file that should be a zip is instead: "an HTML page", "an empty file", ..."""
+    with open(path, "rb") as f:
+        head = f.read(2048)
+    if not head:
+        return "an empty file"
+    text = head.lstrip().lower()
+    if text.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")) or b"<html" in text:
+        return "an HTML page (a login, error or 'file moved' page?), not a zip"
+    if head.startswith(_ZIP_MAGIC):
+        return "a damaged or incomplete zip"
+    return "not a zip file"
+
+
+def _zip_names(path: Path, label: str) -> list[str]:
+    """The member names of the zip at ``path``, or DogcatError saying what the file is instead.
+
+    A zip's first member starts at byte 0. A bundle cut short can still open as a zip: the last
+    complete zip *inside* it (train.zip) has its own directory, found at a later offset.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            if infos and min(info.header_offset for info in infos) != 0:
+                raise zipfile.BadZipFile("members do not start at byte 0")
+            return [info.filename for info in infos]
+    except (zipfile.BadZipFile, OSError, EOFError):
+        raise DogcatError(f"{label} is {describe_content(path)}") from None
+
+
+def verify_petimages(path: Path, label: str) -> None:
+    """DogcatError unless ``path`` is a zip holding PetImages/Cat/ and PetImages/Dog/ (Microsoft's)."""
+    names = _zip_names(path, label)
+    for folder in ("PetImages/Cat/", "PetImages/Dog/"):
+        if not any(name.startswith(folder) for name in names):
+            raise DogcatError(f"{label} is a zip without {folder}: it is not Microsoft's PetImages zip")
+
+
+def verify_kaggle(path: Path, label: str) -> None:
+    """DogcatError unless ``path`` is Kaggle's bundle (with train.zip) or a zip of cat.N.jpg / dog.N.jpg."""
+    names = [PurePosixPath(name).name for name in _zip_names(path, label)]
+    if "train.zip" in names:
+        return
+    verify_kaggle_photos(path, label, names)
+
+
+def verify_kaggle_photos(path: Path, label: str, names: list[str] | None = None) -> None:
+    """DogcatError unless ``path`` is a zip of photos named cat.N.jpg and dog.N.jpg (Kaggle's train.zip)."""
+    names = names if names is not None else [PurePosixPath(n).name for n in _zip_names(path, label)]
+    found = {m.group(1).lower() for m in map(_KAGGLE_PHOTO.fullmatch, names) if m}
+    if found != {"cat", "dog"}:
+        raise DogcatError(
+            f"{label} is a zip without photos named cat.N.jpg and dog.N.jpg: it is not Kaggle's "
+            "dogs-vs-cats train.zip"
+        )
+
+
+def verify_zip(path: Path, label: str) -> None:
+    """DogcatError unless ``path`` opens as a zip."""
+    _zip_names(path, label)
+
+
+def check_url(url: str, option: str = "--url") -> str:
+    """``url`` if it is an http(s) address with a host, else DogcatError naming ``option`` and the fix."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as exc:
+        raise DogcatError(f"{option} {url!r} is not a valid address ({exc}): give an https:// URL") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise DogcatError(
+            f"{option} {url!r} is not an http:// or https:// address: give the full URL of the zip"
+        )
+    return url
+
+
+def _passes(verify: Callable | None, path: Path) -> bool:
+    if verify is None:
+        return True
+    try:
+        verify(path, str(path))
+    except DogcatError:
+        return False
+    return True
+
+
 def download_file(
     url: str,
     dest: str | os.PathLike,
@@ -110,16 +211,20 @@ def download_file(
     progress: bool = True,
     timeout: float = 60.0,
     fix: str = "",
+    verify: Callable[[Path, str], None] | None = None,
 ) -> DownloadResult:
     """Download ``url`` to ``dest`` via ``dest.part``: resumable, verified, atomic, not repeated.
 
     ``size``/``sha256``: what the file must be (checked when given; the server's own length is
-    always checked). Raises DogcatError naming the URL, what went wrong and ``fix`` (e.g. which
-    option or environment variable sets another URL); an interrupted transfer keeps ``.part``
-    for the next call to resume.
+    always checked). ``verify(path, label)``: raises DogcatError unless the file holds what it
+    should (e.g. :func:`verify_petimages`); checked before the rename, and on a file already at
+    ``dest`` (one that fails is downloaded again, and replaced only by one that passes). Raises
+    DogcatError naming the URL, what went wrong and ``fix`` (e.g. which option or environment
+    variable sets another URL); an interrupted or stalled transfer keeps ``.part`` for the next
+    call to resume, a complete one that fails a check is removed.
     """
     dest = Path(dest)
-    if _complete(dest, size, sha256):
+    if _complete(dest, size, sha256) and _passes(verify, dest):
         return DownloadResult(dest, dest.stat().st_size, already_there=True)
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
@@ -152,9 +257,7 @@ def download_file(
                     total=total, initial=resumed, unit="B", unit_scale=True, unit_divisor=1024,
                     desc=dest.name, disable=not progress,
                 ) as bar:  # fmt: skip
-                    for block in iter(lambda: response.read(_CHUNK), b""):
-                        out.write(block)
-                        bar.update(len(block))
+                    _stream(response, out, bar, url, part)
     except urllib.error.HTTPError as exc:
         raise DogcatError(f"download of {url} failed: HTTP {exc.code} {exc.reason}.{hint}") from exc
     except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
@@ -181,72 +284,166 @@ def download_file(
     if sha256 is not None and _sha256(part) != sha256:
         part.unlink()
         raise DogcatError(f"{url}: the downloaded file's SHA-256 does not match; it was discarded.{hint}")
+    if verify is not None:
+        _verify_part(verify, part, url, expected, hint)
     os.replace(part, dest)
     return DownloadResult(dest, got, resumed_from=resumed)
 
 
-def kaggle_credentials() -> Path | None:
-    """Where the Kaggle API will find credentials: the kaggle.json file, or None when there are none.
+def _stream(response, out, bar, url: str, part: Path) -> None:
+    """Copy the body to ``out`` as it arrives; DogcatError when it comes slower than MIN_RATE.
 
-    The environment variables ``KAGGLE_USERNAME`` and ``KAGGLE_KEY`` count too (then the
-    returned path may not exist).
+    ``read1`` returns what has arrived instead of waiting for a whole MB, so a server that
+    trickles a byte every few seconds is noticed (each byte would reset a socket timeout).
     """
-    config_dir = Path(os.environ.get("KAGGLE_CONFIG_DIR") or Path.home() / ".kaggle")
-    token = config_dir / "kaggle.json"
-    if os.environ.get("KAGGLE_USERNAME") and os.environ.get("KAGGLE_KEY"):
-        return token
-    if token.is_file():
-        try:
-            content = json.loads(token.read_text())
-        except (OSError, ValueError):
-            raise DogcatError(f"{token} is not a valid Kaggle token (JSON with username and key)") from None
-        if isinstance(content, dict) and content.get("username") and content.get("key"):
-            return token
-        raise DogcatError(f"{token} has no username and key: download a new token from Kaggle")
-    return None
+    read = getattr(response, "read1", response.read)
+    window_start, window_bytes = time.monotonic(), 0
+    while block := read(_CHUNK):
+        out.write(block)
+        bar.update(len(block))
+        window_bytes += len(block)
+        elapsed = time.monotonic() - window_start
+        if elapsed >= STALL_SECONDS:
+            if window_bytes < MIN_RATE * elapsed:
+                out.flush()
+                raise DogcatError(
+                    f"download of {url} is too slow ({window_bytes:,} bytes in the last {elapsed:.0f} s); "
+                    f"{part.stat().st_size:,} bytes kept in {part.name}: run the same command again to "
+                    "resume, later or from another network"
+                )
+            window_start, window_bytes = time.monotonic(), 0
 
 
-def _kaggle_api_download(out_dir: Path) -> Path:
-    """dogs-vs-cats.zip through the official ``kaggle`` package (needs credentials)."""
+def _verify_part(verify: Callable, part: Path, url: str, expected: int | None, hint: str) -> None:
+    """Run ``verify`` on a finished ``.part``: keep a zip cut short by a server that sent no length
+    (the next run resumes it), remove anything else that fails."""
     try:
-        from kaggle.api.kaggle_api_extended import KaggleApi
+        verify(part, f"the download of {url}")
+    except DogcatError as exc:
+        with open(part, "rb") as f:
+            cut_zip = f.read(4) == _ZIP_MAGIC and "damaged or incomplete zip" in str(exc)
+        if cut_zip and expected is None:
+            raise DogcatError(
+                f"download of {url} is incomplete (the zip ends early, at {part.stat().st_size:,} bytes, "
+                f"and the server sent no length); run the same command again to resume.{hint}"
+            ) from None
+        part.unlink()
+        raise DogcatError(f"{exc}; it was removed.{hint}") from None
+
+
+def _kaggle_error(exc: BaseException) -> DogcatError:
+    """One line for what the Kaggle client raised: a refused token, the rules, the network, other."""
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None) or getattr(exc, "status", None)
+    text = " ".join(str(exc).split())
+    if status == 401 or (status is None and "401" in text):
+        return DogcatError(
+            "Kaggle did not accept the API token (401): generate a new one on "
+            'https://www.kaggle.com/settings (API, "Generate New Token") and set KAGGLE_API_TOKEN or '
+            "save it as ~/.kaggle/access_token"
+        )
+    if status == 403 or (status is None and ("403" in text or "Forbidden" in text)):
+        return DogcatError(
+            f"Kaggle refused the download (403): accept the competition's rules at {KAGGLE_RULES} "
+            "with the account of your token, then run the same command again"
+        )
+    names = " ".join(cls.__name__ for cls in type(exc).__mro__)
+    if status is None and ("ConnectionError" in names or "Timeout" in names or "gaierror" in names):
+        return DogcatError(
+            f"cannot reach Kaggle ({type(exc).__name__}): check the internet connection, then run the "
+            "same command again (or `dogcat download --source petimages`)"
+        )
+    where = f" (HTTP {status})" if status else ""
+    return DogcatError(f"Kaggle download failed{where}: {type(exc).__name__}: {text[:200]}")
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """The Kaggle client prints its own help and warnings; ours is the one line the user reads."""
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        yield
+
+
+def _kaggle_api_download(out_dir: Path, progress: bool = True) -> Path:
+    """dogs-vs-cats.zip through the official ``kaggle`` package, which logs in by itself.
+
+    The client (1.8+/2.x) finds ``KAGGLE_API_TOKEN``, ``~/.kaggle/access_token``, an OAuth login
+    (``kaggle auth login``) or a legacy ``kaggle.json``. It downloads into a hidden folder (where
+    it resumes an interrupted download); the zip gets its final name once it holds train.zip.
+    """
+    try:
+        with _quiet():
+            from kaggle.api.kaggle_api_extended import KaggleApi
+
+            api = KaggleApi()
+            api.authenticate()
     except ImportError:
         raise DogcatError(
             "the Kaggle download needs the kaggle package: pip install 'dogcat[kaggle]' or pip install kaggle"
         ) from None
-    api = KaggleApi()
+    except SystemExit:  # the client prints its help and exits when it finds no login
+        raise DogcatError(KAGGLE_SETUP) from None
+    except Exception as exc:
+        raise _kaggle_error(exc) from exc
+    staging = out_dir / ".kaggle-download"
+    staging.mkdir(parents=True, exist_ok=True)
     try:
-        api.authenticate()
-        api.competition_download_files(KAGGLE_COMPETITION, path=str(out_dir), quiet=False)
-    except Exception as exc:  # the package raises its own ApiException, HTTP errors, OSError...
-        text = str(exc)
-        if "403" in text or "Forbidden" in text:
-            raise DogcatError(
-                "Kaggle refused the download (403): accept the competition's rules at "
-                "https://www.kaggle.com/c/dogs-vs-cats/rules with the account of your token, then retry"
-            ) from exc
-        raise DogcatError(
-            f"Kaggle download failed: {type(exc).__name__}: {text.splitlines()[0] if text else ''}"
-        ) from exc
+        if progress:
+            api.competition_download_files(KAGGLE_COMPETITION, path=str(staging), quiet=False)
+        else:
+            with _quiet():
+                api.competition_download_files(KAGGLE_COMPETITION, path=str(staging), quiet=True)
+    except SystemExit:
+        raise DogcatError(KAGGLE_SETUP) from None
+    except Exception as exc:  # requests' HTTPError / ConnectionError, the old ApiException, ...
+        raise _kaggle_error(exc) from exc
+    downloaded = staging / KAGGLE_ZIP
+    if not downloaded.is_file():
+        raise DogcatError(f"the Kaggle client finished but wrote no {KAGGLE_ZIP} into {staging}")
+    try:
+        verify_kaggle(downloaded, "Kaggle's download")
+    except DogcatError as exc:
+        downloaded.unlink()
+        raise DogcatError(f"{exc}; it was removed: run the same command again") from None
     path = out_dir / KAGGLE_ZIP
-    if not path.is_file():
-        raise DogcatError(f"the Kaggle API finished but {path} is missing")
+    os.replace(downloaded, path)
+    shutil.rmtree(staging, ignore_errors=True)  # only the client's resume markers are left there
     return path
 
 
-def extract_member(archive: Path, member: str, dest: Path) -> Path:
-    """Copy one member (e.g. ``train.zip``) out of ``archive`` to ``dest``, atomically; kept if same size."""
+def extract_member(
+    archive: Path, member: str, dest: Path, verify: Callable[[Path, str], None] | None = None
+) -> Path:
+    """Copy one member (e.g. ``train.zip``) out of ``archive`` to ``dest``, atomically.
+
+    ``verify(path, label)`` checks the copy before it gets its name (DogcatError otherwise, and
+    nothing is written). An existing ``dest`` of the same size that passes ``verify`` is kept.
+    """
+    check_not_an_input(dest, [archive], option="the extracted file", fix="rename the archive")
     with zipfile.ZipFile(archive) as zf:
         try:
-            info = next(i for i in zf.infolist() if Path(i.filename).name == member)
+            info = next(i for i in zf.infolist() if PurePosixPath(i.filename).name == member)
         except StopIteration:
             names = ", ".join(sorted(zf.namelist())[:5])
             raise DogcatError(f"{archive} has no {member} (it holds {names}...)") from None
-        if dest.is_file() and dest.stat().st_size == info.file_size:
+        if dest.is_file() and dest.stat().st_size == info.file_size and _passes(verify, dest):
             return dest
-        with zf.open(info) as src, atomic_output(dest) as out:
-            shutil.copyfileobj(src, out, _CHUNK)
+        with zf.open(info) as src, atomic_path(dest) as tmp:
+            with open(tmp, "wb") as out:
+                shutil.copyfileobj(src, out, _CHUNK)
+            if verify is not None:
+                verify(tmp, f"{member} inside {archive}")
     return dest
+
+
+def _chosen_url(url: str | None, env: str) -> str | None:
+    """``--url``, else the environment variable ``env``, checked; None when neither is set."""
+    if url:
+        return check_url(url, "--url")
+    if os.environ.get(env):
+        return check_url(os.environ[env], f"${env}")
+    return None
 
 
 def download_dataset(
@@ -257,51 +454,73 @@ def download_dataset(
 ) -> Path:
     """Download the photos into ``out_dir``; returns the zip to preprocess.
 
-    ``kaggle``: the competition's ``dogs-vs-cats.zip`` through the kaggle package (credentials
-    needed; or from ``url`` / ``$DOGCAT_KAGGLE_URL``), then its ``train.zip`` and ``test1.zip``
+    ``kaggle``: the competition's ``dogs-vs-cats.zip`` through the kaggle package (it logs in by
+    itself; or from ``url`` / ``$DOGCAT_KAGGLE_URL``), then its ``train.zip`` and ``test1.zip``
     are taken out: returns ``out_dir/train.zip``. ``petimages``: Microsoft's zip from ``url`` /
     ``$DOGCAT_PETIMAGES_URL`` / the official address: returns it (``dogcat preprocess`` reads its
-    ``PetImages/Cat`` and ``PetImages/Dog`` folders in place).
+    ``PetImages/Cat`` and ``PetImages/Dog`` folders in place). Every zip is checked for what it
+    must hold before it gets its final name.
     """
     out = Path(out_dir)
+    if source not in ("kaggle", "petimages"):
+        raise DogcatError(f"unknown source {source!r}: choose kaggle or petimages")
+    chosen = _chosen_url(url, PETIMAGES.url_env if source == "petimages" else KAGGLE_URL_ENV)
+    if out.exists() and not out.is_dir():
+        raise DogcatError(f"-o {out} is a file: give the folder to download into (default data/)")
     if source == "petimages":
         remote = PETIMAGES
-        chosen = url or os.environ.get(remote.url_env) or remote.url
         fix = f"Another address: --url URL or {remote.url_env}; or download it by hand into {out}/."
-        official = chosen == remote.url  # a mirror's size and checksum are its own
+        official = chosen is None or chosen == remote.url  # a mirror's size and checksum are its own
         return download_file(
-            chosen, out / remote.filename, size=remote.size if official else None,
-            sha256=remote.sha256 if official else None, progress=progress, fix=fix,
+            chosen or remote.url, out / remote.filename, size=remote.size if official else None,
+            sha256=remote.sha256 if official else None, progress=progress, fix=fix, verify=verify_petimages,
         ).path  # fmt: skip
-    if source != "kaggle":
-        raise DogcatError(f"unknown source {source!r}: choose kaggle or petimages")
     train_zip = out / "train.zip"
-    chosen = url or os.environ.get(KAGGLE_URL_ENV)
+    fresh = True
     if chosen:
-        name = Path(urllib.request.urlparse(chosen).path).name or KAGGLE_ZIP
+        name = PurePosixPath(urllib.parse.urlsplit(chosen).path).name or KAGGLE_ZIP
         fix = f"Another address: --url URL or {KAGGLE_URL_ENV}."
-        archive = download_file(chosen, out / name, progress=progress, fix=fix).path
-    elif train_zip.is_file() and zipfile.is_zipfile(train_zip):
+        result = download_file(chosen, out / name, progress=progress, fix=fix, verify=verify_kaggle)
+        archive, fresh = result.path, not result.already_there
+    elif train_zip.is_file() and _passes(verify_kaggle_photos, train_zip):
         return train_zip  # already downloaded and extracted
-    elif (out / KAGGLE_ZIP).is_file() and zipfile.is_zipfile(out / KAGGLE_ZIP):
-        archive = out / KAGGLE_ZIP  # downloaded before; only the extraction is left
+    elif (out / KAGGLE_ZIP).is_file() and _passes(verify_kaggle, out / KAGGLE_ZIP):
+        archive, fresh = out / KAGGLE_ZIP, False  # downloaded before; only the extraction is left
     else:
-        token = kaggle_credentials()
-        if token is None:
-            default = Path(os.environ.get("KAGGLE_CONFIG_DIR") or "~/.kaggle") / "kaggle.json"
-            raise DogcatError(KAGGLE_SETUP.format(path=default))
         out.mkdir(parents=True, exist_ok=True)
-        archive = _kaggle_api_download(out)
-    if not zipfile.is_zipfile(archive):
-        raise DogcatError(f"{archive} is not a zip file: delete it and download again")
+        archive = _kaggle_api_download(out, progress)
+    return _take_out_photos(archive, out, fresh)
+
+
+def _take_out_photos(archive: Path, out: Path, fresh: bool) -> Path:
+    """train.zip (and test1.zip) out of Kaggle's bundle; a photo zip is returned as it is."""
     with zipfile.ZipFile(archive) as zf:
-        inner = {Path(n).name for n in zf.namelist()}
-    if "train.zip" in inner:  # the competition's bundle: take the two photo zips out
-        extract_member(archive, "train.zip", train_zip)
+        inner = {PurePosixPath(n).name for n in zf.namelist()}
+    if "train.zip" not in inner:
+        return archive  # already a photo zip (a mirror of train.zip), checked by verify_kaggle
+    if archive.name in ("train.zip", "test1.zip"):  # a bundle served under the name of what it holds
+        bundle = out / KAGGLE_ZIP
+        os.replace(archive, bundle)
+        archive = bundle
+    try:
+        extract_member(archive, "train.zip", out / "train.zip", verify=verify_kaggle_photos)
         if "test1.zip" in inner:
-            extract_member(archive, "test1.zip", out / "test1.zip")
-        return train_zip
-    return archive  # already a photo zip (e.g. a mirror of train.zip)
+            extract_member(archive, "test1.zip", out / "test1.zip", verify=verify_zip)
+    except DogcatError as exc:
+        if not fresh:
+            raise DogcatError(f"{exc}: delete {archive} and run the same command again") from None
+        archive.unlink()  # downloaded just now and damaged inside: the next run fetches it anew
+        raise DogcatError(f"{exc}; the download was removed: run the same command again") from None
+    return out / "train.zip"
 
 
-__all__ = ["PETIMAGES", "DownloadResult", "download_dataset", "download_file", "kaggle_credentials"]
+__all__ = [
+    "KAGGLE_SETUP",
+    "PETIMAGES",
+    "DownloadResult",
+    "check_url",
+    "download_dataset",
+    "download_file",
+    "verify_kaggle",
+    "verify_petimages",
+]

@@ -14,6 +14,8 @@ from ..plumbing.errors import DatasetError
 
 COLORS = ("gray", "rgb")
 _CHANNELS = {"gray": 1, "rgb": 3}
+#: The largest side: 512x512 RGB is 786,432 values a row, a 5.5 MB CSV header (the reader takes 16 MB).
+MAX_SIZE = 512
 
 
 @dataclass(frozen=True)
@@ -24,10 +26,16 @@ class ImageSpec:
     color: str = "gray"
 
     def __post_init__(self) -> None:
+        """Raises DatasetError (a ValueError) for an unknown color or a size outside 1..MAX_SIZE."""
         if self.color not in COLORS:
-            raise ValueError(f"color must be one of {COLORS}, not {self.color!r}")
+            raise DatasetError(f"color must be one of {COLORS}, not {self.color!r}")
         if isinstance(self.size, bool) or not isinstance(self.size, Integral) or self.size < 1:
-            raise ValueError(f"size must be a positive integer, not {self.size!r}")
+            raise DatasetError(f"size must be a positive integer, not {self.size!r}")
+        if self.size > MAX_SIZE:
+            raise DatasetError(
+                f"size {self.size} is too large: at most {MAX_SIZE} pixels a side "
+                "(--size; the course uses 80)"
+            )
         object.__setattr__(self, "size", int(self.size))  # a NumPy integer becomes a plain int
 
     @property
@@ -80,6 +88,9 @@ class ImageSpec:
     def from_model(cls, model) -> ImageSpec:
         """The photos a Keras ``model`` takes, read off its input shape (no TensorFlow import here)."""
         return cls.from_shape(tuple(model.input_shape[1:]))
+
+
+COURSE = ImageSpec(80, "gray")  # the course's photos
 
 
 def image_shape(n_pixels: int) -> tuple[int, int, int]:

@@ -1,8 +1,10 @@
 """The entries of a photo source, read safely: a folder (searched recursively) or a zip (read in place).
 
-Notebook 01, "Every photo at once". Nothing outside the source is ever read: symlinks, zip
-members with absolute or ``../`` names, and anything that is not a regular file are skipped,
-each with its reason, in a :class:`SkipReport`.
+Notebook 01, "Every photo at once". Nothing outside the source is ever read: symlinks (loops
+included), zip members with absolute or ``../`` names, and anything that is not a regular file
+are skipped, each with its reason, in a :class:`SkipReport`. A zip member is read up to
+``MAX_FILE_BYTES`` whatever its header claims, and a device or pipe is never opened as a source.
+Reasons never embed a file name, so a thousand skips of one kind make one line of the summary.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 import stat
 import threading
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,7 +21,9 @@ from pathlib import Path, PurePosixPath
 
 from ..plumbing.atomic import atomic_write_bytes
 from ..plumbing.errors import DatasetError, ImageError
-from .images import MAX_FILE_BYTES, read_file_bytes
+from .images import MAX_FILE_BYTES, read_file_bytes, too_large
+
+_CHUNK = 1 << 20  # a zip member is inflated a MB at a time, never more than MAX_FILE_BYTES + 1 MB
 
 
 @dataclass
@@ -42,9 +47,14 @@ class SkipReport:
         return f"skipped {len(self.items)}: {parts}"
 
     def write_tsv(self, path: str | os.PathLike) -> Path:
-        """Every skipped entry and its reason as ``name<TAB>reason`` lines (atomically)."""
-        lines = "".join(f"{name}\t{reason}\n" for name, reason in self.items)
-        return atomic_write_bytes(path, ("name\treason\n" + lines).encode("utf-8"))
+        """Every skipped entry and its reason as ``name<TAB>reason`` lines (UTF-8, atomically).
+
+        Tabs, line ends and backslashes in names are escaped (``\\t``, ``\\n``, ``\\\\``), and a
+        name that is not valid UTF-8 (a byte such as 0xff from an old file system) is written as
+        ``\\udcff``: one entry per line, always.
+        """
+        lines = "".join(f"{_tsv_field(name)}\t{_tsv_field(reason)}\n" for name, reason in self.items)
+        return atomic_write_bytes(path, ("name\treason\n" + lines).encode("utf-8", "backslashreplace"))
 
     def __len__(self) -> int:
         return len(self.items)
@@ -54,6 +64,10 @@ class SkipReport:
 
     def __str__(self) -> str:
         return self.summary()
+
+
+def _tsv_field(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 class FolderSource:
@@ -88,33 +102,52 @@ class FolderSource:
             with entries:
                 for entry in entries:
                     name = prefix + entry.name
-                    if entry.is_symlink():
-                        kind = "symlinked folder" if entry.is_dir() else "symlink"
-                        skipped.add(name, f"{kind} (not followed)")
-                    elif entry.is_dir(follow_symlinks=False):
+                    try:
+                        kind = _entry_kind(entry)
+                    except OSError as exc:  # vanished, or unreadable: skip it, keep the rest
+                        skipped.add(name, f"unreadable ({exc.strerror or type(exc).__name__})")
+                        continue
+                    if kind == "folder":
                         stack.append((entry.path, name + "/"))
-                    elif entry.is_file(follow_symlinks=False):
+                    elif kind == "file":
                         names.append(name)
                     else:
-                        skipped.add(name, "not a regular file")
+                        skipped.add(name, kind)
         return names
 
     def read(self, name: str) -> bytes:
-        return read_file_bytes(os.path.join(self.root, name))
+        return read_file_bytes(os.path.join(self.root, name), follow_symlinks=False)
 
     def close(self) -> None:
         pass
 
 
+def _entry_kind(entry: os.DirEntry) -> str:
+    """ "folder", "file", or the reason to skip a folder entry; never follows a symlink."""
+    if entry.is_symlink():
+        try:
+            to_folder = entry.is_dir()
+        except OSError:  # a link to itself, or a loop of links
+            return "symlink loop (not followed)"
+        return "symlinked folder (not followed)" if to_folder else "symlink (not followed)"
+    if entry.is_dir(follow_symlinks=False):
+        return "folder"
+    if entry.is_file(follow_symlinks=False):
+        return "file"
+    return "not a regular file (a device, pipe or socket)"
+
+
 class ZipSource:
     """A zip read in place: no extraction, unsafe member names and symlinks never read."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, file=None):
         self.path = path
         self.description = f"zip {path}"
         try:
-            self.zip = zipfile.ZipFile(path)
+            self.zip = zipfile.ZipFile(file if file is not None else path)
         except (zipfile.BadZipFile, OSError) as exc:
+            if file is not None:
+                file.close()
             raise DatasetError(f"{path} is not a readable zip file ({exc}); re-download it") from exc
         self.infos: dict[str, zipfile.ZipInfo] = {}
         self._lock = threading.Lock()
@@ -140,25 +173,82 @@ class ZipSource:
         return names
 
     def read(self, name: str) -> bytes:
+        """The member's bytes, inflated a MB at a time and never past ``MAX_FILE_BYTES``, whatever
+        size its header claims (a 1 MB member may inflate to gigabytes)."""
         info = self.infos[name]
         if info.file_size > MAX_FILE_BYTES:
-            raise ImageError(f"file too large ({info.file_size:,} bytes)")
+            raise too_large()
         try:
-            return self.zip.read(info)
-        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError) as exc:
-            raise ImageError(f"unreadable zip member ({exc})") from exc
+            with self.zip.open(info) as member:
+                parts, total = [], 0
+                while block := member.read(_CHUNK):
+                    total += len(block)
+                    if total > MAX_FILE_BYTES:
+                        raise too_large()
+                    parts.append(block)
+                return b"".join(parts)
+        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError, zlib.error) as exc:
+            raise ImageError(_member_reason(exc, info.filename)) from exc
 
     def close(self) -> None:
         self.zip.close()
 
 
+def _member_reason(exc: BaseException, name: str) -> str:
+    """Why a zip member cannot be read, without its name (so that the reasons group)."""
+    text = str(exc)
+    if isinstance(exc, RuntimeError) and "encrypted" in text:
+        return "encrypted zip member (needs a password)"
+    if "CRC" in text:
+        return "corrupt zip member (bad CRC-32)"
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"unreadable zip member ({exc.strerror})"
+    text = " ".join(text.replace(repr(name), "").replace(name, "").split())
+    return f"unreadable zip member ({type(exc).__name__}{': ' + text if text else ''})"
+
+
 def open_source(source: str | os.PathLike) -> FolderSource | ZipSource:
-    """Open a folder or zip for reading (``.scan``, ``.read(name)``, ``.close()``); typed errors."""
+    """Open a folder or zip for reading (``.scan``, ``.read(name)``, ``.close()``); typed errors.
+
+    What the path is gets checked before anything is read: a FIFO would block forever, and a
+    device such as /dev/zero never ends.
+    """
     path = Path(source).expanduser()
-    if not path.exists():
-        raise DatasetError(f"source {path} does not exist: pass Kaggle's train.zip or a folder of photos")
-    if path.is_dir():
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise DatasetError(
+            f"source {path} does not exist: pass Kaggle's train.zip or a folder of photos"
+        ) from None
+    except OSError as exc:
+        raise DatasetError(
+            f"source {path} cannot be read ({exc.strerror}): pass train.zip or a folder"
+        ) from None
+    if stat.S_ISDIR(mode):
         return FolderSource(path)
-    if zipfile.is_zipfile(path):
-        return ZipSource(path)
-    raise DatasetError(f"source {path} is neither a folder nor a zip file")
+    file = open_regular(path) if stat.S_ISREG(mode) else None
+    if file is None:
+        raise DatasetError(
+            f"source {path} is not a regular file or a folder (a device or a pipe?): pass Kaggle's "
+            "train.zip or a folder of photos"
+        )
+    if not zipfile.is_zipfile(file):
+        file.close()
+        raise DatasetError(f"source {path} is neither a folder nor a zip file")
+    return ZipSource(path, file)
+
+
+def open_regular(path: str | os.PathLike):
+    """``path`` opened for binary reading if it is a regular file, else None (nothing is waited on).
+
+    Opened without blocking, then checked: a name swapped for a FIFO after a ``stat`` still
+    cannot make the read wait for a writer.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, flags)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    if flags & getattr(os, "O_NONBLOCK", 0):  # back to normal reads (POSIX; Windows has no FIFOs)
+        os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")

@@ -222,12 +222,28 @@ TRAINING_DEFAULTS: dict[str, dict] = {
 }
 
 
+# The smallest photos (pixels a side) each model takes: the CNNs halve them four times (MaxPooling2D),
+# and a side of 0 is an error deep inside Keras. The transfer model resizes its input itself.
+MIN_SIZE: dict[str, int] = {"reference": 16, "improved": 16, "transfer": 1}
+
+
 def build_model(name: str, input_shape: tuple[int, int, int] = (80, 80, 1), scaling=None, **kwargs):
-    """The builder registered under ``name`` (``dogcat train --model NAME``), called with the rest."""
+    """The builder registered under ``name`` (``dogcat train --model NAME``), called with the rest.
+
+    Raises DogcatError for an unknown name, or photos smaller than the model takes (:data:`MIN_SIZE`).
+    """
     try:
         builder = MODEL_BUILDERS[name]
     except KeyError:
         raise DogcatError(f"unknown model {name!r}: choose one of {', '.join(MODEL_BUILDERS)}") from None
+    smallest = MIN_SIZE.get(name, 1)
+    if min(input_shape[:2]) < smallest:
+        height, width, channels = input_shape
+        raise DogcatError(
+            f"photos of {height}x{width} {'gray' if channels == 1 else 'RGB'} are too small for the "
+            f"{name} model, which halves them 4 times: preprocess with --size {smallest} or more "
+            "(the course uses 80)"
+        )
     return builder(input_shape=input_shape, scaling=scaling, **kwargs)
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..plumbing.errors import DatasetError
+from .runtime import get_strategy
 
 
 def make_dataset(
@@ -21,14 +22,15 @@ def make_dataset(
     batch_size: int = 100,
     shuffle: bool = False,
     seed: int = 0,
-    replicas: int = 1,
+    replicas: int | None = None,
 ) -> tf.data.Dataset:
     """A ``tf.data.Dataset`` of (images float32 (b, H, W, C), labels float32 (b,)) from uint8 rows.
 
     X: (n, H*W*C) uint8, kept as it is (no float copy of the whole array); only a shuffled
     index (8 bytes per row) is held by the pipeline. ``y=None`` gives images only (prediction).
     ``shuffle`` reshuffles every epoch, seeded. ``batch_size`` is the global batch: under a
-    ``MirroredStrategy`` (or TPU) of ``replicas`` devices, Keras splits each batch between them,
+    ``MirroredStrategy`` (or TPU) of ``replicas`` devices (default: the strategy's, see
+    :func:`~dogcat_lib.learn.runtime.get_strategy`), Keras splits each batch between them,
     and TensorFlow fails on a device left with an empty or unequal first batch; so with
     ``replicas > 1`` the batch is rounded up to a multiple of ``replicas`` and the last
     ``n % replicas`` rows (fewer than ``replicas``; other ones each epoch when shuffled) are left
@@ -49,6 +51,8 @@ def make_dataset(
         batch = tf.reshape(tf.cast(tf.gather(images, index), tf.float32), shape)
         return batch if labels is None else (batch, tf.gather(labels, index))
 
+    if replicas is None:
+        replicas = get_strategy().num_replicas_in_sync
     n = len(X)
     ds = tf.data.Dataset.range(n)
     if shuffle:

@@ -24,8 +24,8 @@ from ..data.photo import open_photo
 from ..data.sources import SkipReport, open_source
 from ..plumbing.atomic import atomic_write_bytes
 from ..plumbing.errors import DatasetError, ImageError
-from .evaluation import predict_proba
-from .training import load_model
+from .evaluation import check_output, predict_proba
+from .modelfile import load_model
 
 
 def _as_model(model):
@@ -46,18 +46,25 @@ def predict(
     (1 if the probability > 0.5) and ``class`` ("cat"/"dog"), in name order; entries that are not
     decodable photos are left out and listed in ``df.attrs["skipped"]`` (a SkipReport).
     """
-    model = _as_model(model)
-    spec = ImageSpec.from_model(model)
     path = Path(source).expanduser()
+    single = path.is_file() and not zipfile.is_zipfile(path)
+    src = None if single else open_source(path)  # a device or pipe is refused before the model loads
+    try:
+        model = _as_model(model)
+        check_output(model)  # before decoding thousands of photos for a model that cannot use them
+        spec = ImageSpec.from_model(model)
+    except BaseException:
+        if src is not None:
+            src.close()
+        raise
     skipped = SkipReport()
-    if path.is_file() and not zipfile.is_zipfile(path):
+    if src is None:
         try:
             X = load_pixels(path, spec.size, spec.color).reshape(1, -1)
         except ImageError as exc:
             raise DatasetError(f"{path} is not a photo the model can read: {exc}") from exc
         names = [path.name]
     else:
-        src = open_source(path)
         try:
             names = []
             for name in sorted(src.scan(skipped)):

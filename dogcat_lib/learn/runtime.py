@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import glob
 import os
+import platform
 from contextlib import contextmanager
 
 import keras
 import tensorflow as tf
 
+from .. import __version__
+from ..colab import in_colab
 from ..plumbing.errors import DogcatError
 
 _strategy: tf.distribute.Strategy | None = None
@@ -78,19 +81,44 @@ def use_strategy(strategy: tf.distribute.Strategy | None) -> None:
 
 
 def describe_devices() -> str:
-    """One line: the strategy and the devices it trains on, e.g. ``MirroredStrategy on 2 GPUs``."""
+    """One line on where training runs: ``1 GPU (Tesla T4)``, ``MirroredStrategy over 2 GPUs``,
+    ``TPUStrategy over 8 TPU cores`` or ``the CPU (2 cores), no GPU``."""
     strategy = get_strategy()
     replicas = strategy.num_replicas_in_sync
-    gpus = tf.config.list_logical_devices("GPU")
     if isinstance(strategy, tf.distribute.TPUStrategy):
-        where = f"{replicas} TPU cores"
-    elif gpus:
-        names = sorted({tf.config.experimental.get_device_details(g).get("device_name", "GPU")
-                        for g in tf.config.list_physical_devices("GPU")})  # fmt: skip
+        return f"TPUStrategy over {replicas} TPU cores"
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        names = sorted({tf.config.experimental.get_device_details(g).get("device_name", "GPU") for g in gpus})
         where = f"{len(gpus)} GPU{'s' if len(gpus) > 1 else ''} ({', '.join(names)})"
     else:
-        where = f"the CPU ({os.cpu_count()} cores)"
-    return f"{type(strategy).__name__} on {where}, {replicas} replica{'s' if replicas > 1 else ''}"
+        where = f"the CPU ({os.cpu_count()} cores), no GPU"
+    return f"{type(strategy).__name__} over {where}" if replicas > 1 else where
+
+
+def setup_report(wanted_version: str | None = None) -> str:
+    """What the notebook runs on, in a few lines: versions, the device, and plain warnings.
+
+    Warns (in Korean, for the course's students) when the installed dogcat_lib is not the version
+    the notebook was written for, and when a Colab runtime has no GPU attached. Notebooks 02-04, "Setup".
+    """
+    lines = [
+        f"dogcat_lib {__version__} | TensorFlow {tf.__version__} | Keras {keras.__version__} | "
+        f"Python {platform.python_version()} | {'Colab' if in_colab() else platform.system()}",
+        f"장치 (device): {describe_devices()}",
+    ]
+    if wanted_version and wanted_version != __version__:
+        lines.append(
+            f"주의: 이 노트북은 dogcat_lib {wanted_version}용인데 {__version__}이 설치되어 있습니다. "
+            f"MyDrive/dogcat/의 휠(wheel)을 dogcat-{wanted_version}으로 바꾸고 런타임을 다시 시작하세요 "
+            "(Runtime -> Restart session)."
+        )
+    if in_colab() and not tf.config.list_logical_devices("GPU") and not tpu_present():
+        lines.append(
+            "경고: GPU가 연결되어 있지 않아 CPU로 학습합니다 (에포크당 몇 분). "
+            "Runtime -> Change runtime type -> T4 GPU를 고른 뒤 처음부터 다시 실행하세요."
+        )
+    return "\n".join(lines)
 
 
 def set_seed(seed: int) -> None:

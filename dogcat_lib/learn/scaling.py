@@ -34,10 +34,9 @@ class Splits(NamedTuple):
         return {"train": len(self.y_train), "val": len(self.y_val), "test": len(self.y_test)}
 
 
-def _stratified_split(y: np.ndarray, fraction: float, seed: int, what: str) -> tuple[np.ndarray, np.ndarray]:
-    index = np.arange(len(y))
+def _stratified_split(X, y, fraction: float, seed: int, what: str) -> list[np.ndarray]:
     try:
-        return train_test_split(index, test_size=fraction, stratify=y, random_state=seed)
+        return train_test_split(X, y, test_size=fraction, random_state=seed, stratify=y)
     except ValueError as exc:  # too few rows of a class for a stratified split
         raise DatasetError(
             f"cannot split {what} ({len(y)} rows, {np.bincount(y, minlength=2).tolist()} cat/dog) "
@@ -48,12 +47,13 @@ def _stratified_split(y: np.ndarray, fraction: float, seed: int, what: str) -> t
 def split_dataset(
     X: np.ndarray, y: np.ndarray, test_size: float = 0.3, val_size: float = 0.3, seed: int = 0
 ) -> Splits:
-    """Seeded, stratified train/validation/test split, as the course does it.
+    """Seeded, stratified train/validation/test split: notebook 02's two ``train_test_split`` calls.
 
     The course holds out ``test_size`` (0.3) of the rows for testing, then lets ``model.fit``
     hold out ``val_size`` (0.3) of the rest for validation: of 25,000 photos that is 12,250
-    train, 5,250 validation and 7,500 test. Both splits keep the cat/dog ratio. X and y are
-    indexed, never copied to another dtype.
+    train, 5,250 validation and 7,500 test. Here both are ``train_test_split(...,
+    random_state=seed, stratify=...)``, so every part keeps the cat/dog ratio, and the same
+    seed gives the same arrays as notebook 02. The pixels stay uint8.
     """
     X = np.asarray(X)
     y = np.asarray(y)
@@ -62,11 +62,13 @@ def split_dataset(
     for name, value in (("test_size", test_size), ("val_size", val_size)):
         if not 0.0 < value < 1.0:
             raise DatasetError(f"{name} must be a fraction between 0 and 1, not {value}")
-    rest, test = _stratified_split(y, test_size, seed, "the test set off the CSV's rows")
-    train_in_rest, val_in_rest = _stratified_split(y[rest], val_size, seed, "the validation set off the rest")
-    train, val = np.sort(rest[train_in_rest]), np.sort(rest[val_in_rest])
-    test = np.sort(test)
-    return Splits(X[train], y[train], X[val], y[val], X[test], y[test])
+    X_rest, X_test, y_rest, y_test = _stratified_split(
+        X, y, test_size, seed, "the test set off the CSV's rows"
+    )
+    X_train, X_val, y_train, y_val = _stratified_split(
+        X_rest, y_rest, val_size, seed, "the validation set off the rest"
+    )
+    return Splits(X_train, y_train, X_val, y_val, X_test, y_test)
 
 
 class PixelScaler(NamedTuple):

@@ -1,100 +1,24 @@
-"""Fit a model with the callbacks a long run needs, and save/load it (notebook 02, "Train").
+"""Fit a model with the callbacks a long run needs (notebook 02, "Train"; the CLI; notebook 03).
 
-The course calls ``model.fit(X, y, epochs=100, batch_size=100, validation_split=0.3)``. The
-notebook does the same with :func:`training_callbacks`; :func:`train` wraps that call for the
-CLI and notebook 03: early stopping, a checkpoint of the best model, a per-epoch log, a time
-budget, and files written atomically.
+Notebook 02 calls ``model.fit`` itself, as the course does; :func:`train` is that same call for
+the CLI and notebook 03: the uint8 ``tf.data`` pipeline, the callbacks of
+:func:`~dogcat_lib.learn.callbacks.training_callbacks`, and a :class:`TrainingHistory` that
+reads like Keras' ``History``.
 """
 
 from __future__ import annotations
 
 import os
-import time
-import warnings
-import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import keras
 import numpy as np
 import pandas as pd
 
-from ..plumbing.atomic import atomic_path, atomic_write_bytes
 from ..plumbing.errors import DogcatError
+from .callbacks import COURSE_COLUMNS, EpochTimer, ResumableTraining, TimeLimit, training_callbacks
 from .pipeline import make_dataset
 from .runtime import set_seed
-
-_COURSE_ORDER = ("loss", "accuracy", "val_loss", "val_accuracy")
-
-
-class TimeLimit(keras.callbacks.Callback):
-    """Stop before an epoch that would end past ``minutes`` (judged by the mean epoch so far)."""
-
-    def __init__(self, minutes: float):
-        super().__init__()
-        self.seconds = minutes * 60.0
-        self.stopped = False
-
-    def on_train_begin(self, logs=None):
-        self.start = time.perf_counter()
-        self.epochs = 0
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.epochs += 1
-        elapsed = time.perf_counter() - self.start
-        if elapsed + elapsed / self.epochs > self.seconds:
-            self.stopped = True
-            self.model.stop_training = True
-
-
-class EpochTimer(keras.callbacks.Callback):
-    """Wall-clock seconds of each epoch, in ``seconds`` (also written to the log as ``seconds``)."""
-
-    def __init__(self):
-        super().__init__()
-        self.seconds: list[float] = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self._start)
-        if logs is not None:
-            logs["seconds"] = self.seconds[-1]
-
-
-def training_callbacks(
-    out_dir: str | os.PathLike | None = None,
-    patience: int = 10,
-    max_minutes: float | None = None,
-    reduce_lr_patience: int | None = None,
-) -> list[keras.callbacks.Callback]:
-    """The callbacks a long training run needs, ready for ``model.fit(..., callbacks=...)``.
-
-    - ``EarlyStopping`` on the validation loss, ``patience`` epochs, restoring the best weights;
-    - ``EpochTimer``: seconds per epoch;
-    - with ``max_minutes``: ``TimeLimit``, which stops before an epoch would overrun the budget;
-    - with ``reduce_lr_patience``: ``ReduceLROnPlateau`` halving the learning rate on a plateau;
-    - with ``out_dir``: ``ModelCheckpoint`` (the best model so far in ``checkpoint.keras``) and
-      ``CSVLogger`` (each epoch in ``history.csv.partial``).
-    """
-    used: list[keras.callbacks.Callback] = []
-    if reduce_lr_patience is not None:
-        used.append(keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=reduce_lr_patience, min_lr=1e-6))
-    used += [
-        keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True),
-        EpochTimer(),
-    ]
-    if max_minutes is not None:
-        used.append(TimeLimit(max_minutes))
-    if out_dir is not None:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        used.append(
-            keras.callbacks.ModelCheckpoint(out / "checkpoint.keras", monitor="val_loss", save_best_only=True)
-        )
-        used.append(keras.callbacks.CSVLogger(out / "history.csv.partial"))
-    return used
 
 
 @dataclass
@@ -102,9 +26,11 @@ class TrainingHistory:
     """What :func:`train` returns: Keras' ``History`` figures and how the training went.
 
     ``history`` is the dict ``model.fit`` returns in ``History.history`` (``history.history
-    ["accuracy"]`` works as in the course); ``epoch`` its 0-based epochs; ``seconds`` per epoch;
-    ``best_epoch`` (1-based) the lowest validation loss, whose weights the model holds;
-    ``stopped_by`` why training ended. :meth:`frame` gives one DataFrame row per epoch.
+    ["accuracy"]`` works as in the course), covering every epoch, those before a resume too;
+    ``epoch`` its 0-based epochs; ``seconds`` per epoch; ``best_epoch`` (1-based) the lowest
+    validation loss, whose weights the model holds; ``stopped_by`` why training ended;
+    ``resumed_from``: the epochs an earlier, interrupted run had done. :meth:`frame` gives one
+    DataFrame row per epoch.
     """
 
     history: dict[str, list[float]]
@@ -112,6 +38,7 @@ class TrainingHistory:
     seconds: list[float] = field(default_factory=list)
     best_epoch: int = 0
     stopped_by: str = ""
+    resumed_from: int = 0
 
     @property
     def epochs_run(self) -> int:
@@ -121,7 +48,7 @@ class TrainingHistory:
         """``epoch`` (from 1), the course's columns (loss, accuracy, val_loss, val_accuracy), then
         the rest (``learning_rate``...) and ``seconds``."""
         frame = pd.DataFrame({k: v for k, v in self.history.items() if k != "seconds"})
-        first = [c for c in _COURSE_ORDER if c in frame]
+        first = [c for c in COURSE_COLUMNS if c in frame]
         frame = frame[first + [c for c in frame if c not in first]]
         frame.insert(0, "epoch", np.asarray(self.epoch, dtype=int) + 1)
         frame["seconds"] = self.seconds[: len(frame)]
@@ -140,13 +67,15 @@ def train(
     verbose: int | str = "auto",
     callbacks: list | None = None,
     reduce_lr_patience: int | None = None,
+    resume: bool = True,
 ) -> TrainingHistory:
     """Fit ``model`` on ``data`` (:class:`~dogcat_lib.learn.scaling.Splits`) with :func:`training_callbacks`.
 
     The uint8 rows go through :func:`~dogcat_lib.learn.pipeline.make_dataset` (the training rows
-    shuffled each epoch, seeded). The model ends with the best epoch's weights whatever stopped it. With
-    ``out_dir``, at the end the model is saved as ``model.keras`` and the log as ``history.csv``,
-    each atomically, and the checkpoint and partial log are removed.
+    shuffled each epoch, seeded). The model ends with the best epoch's weights whatever stopped
+    it. With ``out_dir``, each epoch leaves the folder ready to resume, an interrupted run found
+    there is continued (``resume=False``: refused), and the end writes ``model.keras`` and
+    ``history.csv`` (see :class:`~dogcat_lib.learn.callbacks.ResumableTraining`).
     """
     if epochs < 1 or batch_size < 1:
         raise DogcatError(f"epochs and batch_size must be positive (got {epochs}, {batch_size})")
@@ -155,27 +84,35 @@ def train(
     replicas = model.distribute_strategy.num_replicas_in_sync
     train_ds = make_dataset(data.X_train, data.y_train, input_shape, batch_size, True, seed, replicas)
     val_ds = make_dataset(data.X_val, data.y_val, input_shape, batch_size, replicas=replicas)
-    used = training_callbacks(out_dir, patience, max_minutes, reduce_lr_patience) + list(callbacks or [])
+    settings = {"seed": seed, "batch_size": batch_size, "train_rows": len(data.y_train)}
+    used = training_callbacks(
+        out_dir, patience, max_minutes, reduce_lr_patience, resume=resume, settings=settings
+    )
     # shuffle=False: train_ds reshuffles itself each epoch (seeded); Keras does not reshuffle a Dataset
     fit = model.fit(
-        train_ds, validation_data=val_ds, epochs=epochs, callbacks=used, verbose=verbose, shuffle=False
-    )
-    result = summarize(fit, used, epochs, patience)
-    if out_dir is not None:
-        out = Path(out_dir)
-        save_model(model, out / "model.keras")
-        atomic_write_bytes(out / "history.csv", result.frame().to_csv(index=False).encode())
-        (out / "history.csv.partial").unlink(missing_ok=True)
-        (out / "checkpoint.keras").unlink(missing_ok=True)
-    return result
+        train_ds, validation_data=val_ds, epochs=epochs, callbacks=used + list(callbacks or []),
+        verbose=verbose, shuffle=False,
+    )  # fmt: skip
+    return summarize(fit, used, epochs, patience)
 
 
 def summarize(fit: keras.callbacks.History, callbacks: list, epochs: int, patience: int) -> TrainingHistory:
-    """A :class:`TrainingHistory` from ``model.fit``'s History and the callbacks it ran with."""
-    history = {k: [float(v) for v in values] for k, values in fit.history.items() if k != "seconds"}
-    timer = next((c for c in callbacks if isinstance(c, EpochTimer)), None)
-    limit = next((c for c in callbacks if isinstance(c, TimeLimit)), None)
-    stopper = next((c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)), None)
+    """A :class:`TrainingHistory` from ``model.fit``'s History and the callbacks it ran with
+    (those of an interrupted run included, when :class:`ResumableTraining` continued it)."""
+
+    def find(kind):
+        return next((c for c in callbacks if isinstance(c, kind)), None)
+
+    timer, limit, run = find(EpochTimer), find(TimeLimit), find(ResumableTraining)
+    stopper = find(keras.callbacks.EarlyStopping)
+    if run is not None:
+        logs = run.epochs
+        history = {k: [e[k] for e in logs if k in e] for k in dict.fromkeys(k for e in logs for k in e)}
+        epoch_numbers = list(range(len(logs)))
+    else:
+        history = {k: [float(v) for v in values] for k, values in fit.history.items()}
+        epoch_numbers = list(fit.epoch)
+    seconds = history.pop("seconds", timer.seconds if timer else [])
     val_loss = history.get("val_loss", [])
     if limit is not None and limit.stopped:
         reason = f"time limit ({limit.seconds / 60:g} min)"
@@ -185,35 +122,9 @@ def summarize(fit: keras.callbacks.History, callbacks: list, epochs: int, patien
         reason = f"all {epochs} epochs"
     return TrainingHistory(
         history=history,
-        epoch=list(fit.epoch),
-        seconds=list(timer.seconds) if timer else [],
+        epoch=epoch_numbers,
+        seconds=list(seconds),
         best_epoch=int(np.argmin(val_loss)) + 1 if val_loss else 0,
         stopped_by=reason,
+        resumed_from=run.resumed_from if run is not None else 0,
     )
-
-
-def save_model(model: keras.Model, path: str | os.PathLike) -> Path:
-    """Save ``model`` as a ``.keras`` file atomically (a crash never leaves half a model)."""
-    path = Path(path)
-    if path.suffix != ".keras":
-        raise DogcatError(f"{path}: a Keras model file must end in .keras")
-    with atomic_path(path) as tmp:  # Keras writes to a name, and wants the .keras suffix
-        keras.saving.save_model(model, tmp)
-    return path
-
-
-def load_model(path: str | os.PathLike) -> keras.Model:
-    """Load a ``.keras`` model, or raise DogcatError saying why it is not one."""
-    path = Path(path)
-    if not path.is_file():
-        raise DogcatError(f"model {path} does not exist: train one with `dogcat train CSV -o runs/NAME`")
-    if not zipfile.is_zipfile(path):
-        raise DogcatError(f"{path} is not a Keras model (.keras) file")
-    try:
-        with warnings.catch_warnings():
-            # A mixed-precision model's loss-scale variables are not restored into the plain
-            # optimizer Keras rebuilds: harmless for evaluating, predicting or training on.
-            warnings.filterwarnings("ignore", "Skipping variable loading for optimizer", UserWarning)
-            return keras.saving.load_model(path)
-    except Exception as exc:  # Keras raises ValueError, KeyError, OSError... for a foreign zip
-        raise DogcatError(f"{path} is not a loadable Keras model: {type(exc).__name__}: {exc}") from exc

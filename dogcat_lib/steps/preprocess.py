@@ -22,6 +22,7 @@ from ..data.imagespec import ImageSpec
 from ..data.labels import CLASS_NAMES
 from ..data.sources import SkipReport, open_source
 from ..plumbing.errors import DogcatError
+from ..plumbing.paths import check_not_an_input
 
 
 @dataclass(frozen=True)
@@ -35,26 +36,15 @@ class PreprocessResult:
     skipped: SkipReport
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-    except ValueError:
-        return False
-    return True
+def check_output_path(source: Path, output: Path, *, option: str = "output") -> None:
+    """Refuse an output that is the input, lies inside the scanned folder, or is a folder.
 
-
-def check_output_path(source: Path, output: Path) -> None:
-    """Refuse an output that would overwrite the input or land inside the scanned folder."""
-    if source.exists() and output.exists() and output.resolve() == source.resolve():
-        raise DogcatError(f"output {output} is the input: choose another file name")
-    if source.is_dir() and _inside(output, source):
-        raise DogcatError(
-            f"output {output} is inside the source folder {source}: write it elsewhere "
-            "(it would be scanned next time)"
-        )
+    The first two are the rule every command follows (:func:`~dogcat_lib.plumbing.paths.check_not_an_input`).
+    """
+    check_not_an_input(output, [source], option=option)
     if output.exists() and output.is_dir():
         example = output / "dogs-vs-cats.csv"
-        raise DogcatError(f"output {output} is a folder: give a file name such as {example}")
+        raise DogcatError(f"{option} {output} is a folder: give a file name such as {example}")
 
 
 def preprocess_to_csv(

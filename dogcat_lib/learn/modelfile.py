@@ -1,0 +1,50 @@
+"""A model on disk: ``model.keras`` written atomically, and read back with a one-line error."""
+
+from __future__ import annotations
+
+import os
+import warnings
+import zipfile
+from pathlib import Path
+
+import keras
+
+from ..plumbing.atomic import atomic_path
+from ..plumbing.errors import DogcatError
+
+
+def save_model(model: keras.Model, path: str | os.PathLike) -> Path:
+    """Save ``model`` as a ``.keras`` file atomically (a crash never leaves half a model)."""
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise DogcatError(f"{path}: a Keras model file must end in .keras")
+    with atomic_path(path) as tmp:  # Keras writes to a name, and wants the .keras suffix
+        keras.saving.save_model(model, tmp)
+    return path
+
+
+def load_model(path: str | os.PathLike) -> keras.Model:
+    """Load a ``.keras`` model, or raise DogcatError saying why it is not one."""
+    path = Path(path)
+    if not path.is_file():
+        if path.exists():
+            raise DogcatError(
+                f"model {path} is not a regular file: give the model.keras that `dogcat train` wrote"
+            )
+        raise DogcatError(f"model {path} does not exist: train one with `dogcat train CSV -o runs/NAME`")
+    if not zipfile.is_zipfile(path):
+        raise DogcatError(f"{path} is not a Keras model (.keras) file")
+    try:
+        with warnings.catch_warnings():
+            # A mixed-precision model's loss-scale variables are not restored into the plain
+            # optimizer Keras rebuilds: harmless for evaluating, predicting or training on.
+            warnings.filterwarnings("ignore", "Skipping variable loading for optimizer", UserWarning)
+            return keras.saving.load_model(path)
+    except Exception as exc:  # Keras raises ValueError, KeyError, OSError... for a foreign zip
+        raise DogcatError(f"{path} is not a loadable Keras model: {_first_words(exc)}") from exc
+
+
+def _first_words(exc: BaseException, limit: int = 240) -> str:
+    """``Type: message`` on one line, cut at ``limit`` characters (Keras' messages embed whole configs)."""
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
