@@ -153,6 +153,19 @@ class _NamedWriter:
 
 
 @contextmanager
+def _removed_on_failure(tmp: Path, path: str | os.PathLike) -> Iterator[None]:
+    """Remove the temp file ``tmp`` if the block fails (Ctrl-C included); an OSError names ``path``."""
+    try:
+        yield
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise _named(exc, path, tmp) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temp path beside ``path`` (same suffix) to write; rename it to ``path`` on success.
 
@@ -169,7 +182,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         remove_stale_temps(target)
         fd, tmp = _create_temp(target)
         os.close(fd)
-    try:
+    with _removed_on_failure(tmp, path):
         yield tmp
         if through:
             with open(tmp, "rb") as src, open(target, "wb") as out:
@@ -177,12 +190,6 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             tmp.unlink()
         else:
             os.replace(tmp, target)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise _named(exc, path, tmp) from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 @contextmanager
@@ -203,18 +210,12 @@ def atomic_output(path: str | os.PathLike) -> Iterator:
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(target)
     fd, tmp = _create_temp(target)
-    try:
+    with _removed_on_failure(tmp, path):
         with os.fdopen(fd, "wb") as raw:
             yield _NamedWriter(raw, path)
             raw.flush()
             os.fsync(raw.fileno())
         os.replace(tmp, target)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise _named(exc, path, tmp) from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
