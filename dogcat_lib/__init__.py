@@ -54,6 +54,13 @@ _EXPORTS = {
     "Dataset": "data.dataset",
     "list_photos": "data.dataset",
     "read_photo": "data.dataset",
+    "Photo": "data.photo",
+    "open_photo": "data.photo",
+    "uploaded_photos": "data.photo",
+    "Exclusions": "data.exclusions",
+    "read_exclusions": "data.exclusions",
+    "write_exclusions": "data.exclusions",
+    "EXCLUSION_REASONS": "data.exclusions",
     "write_csv": "data.csvio",
     "read_csv": "data.csvio",
     "make_sample": "data.sample",
@@ -86,8 +93,15 @@ _EXPORTS = {
     "Evaluation": "learn.evaluation",
     "predict_proba": "learn.evaluation",
     "overfitting_diagnosis": "learn.evaluation",
+    "rank_suspects": "learn.evaluation",
     "predict": "learn.predict",
     "write_submission": "learn.predict",
+    "predict_photo": "learn.predict",
+    "PhotoPrediction": "learn.predict",
+    "explain": "learn.explain",
+    "feature_maps": "learn.explain",
+    "conv_filters": "learn.explain",
+    "find_conv_layer": "learn.explain",
     "train_from_csv": "steps.train_csv",
     "plot_preprocessing_steps": "plots",
     "plot_sample_grid": "plots",
@@ -97,6 +111,13 @@ _EXPORTS = {
     "plot_augmentations": "plots",
     "plot_history_comparison": "plots",
     "history_frame": "plots",
+    "plot_photo_prediction": "plots",
+    "overlay_heatmap": "plots",
+    "plot_gradcam": "plots",
+    "plot_feature_maps": "plots",
+    "plot_filters": "plots",
+    "PhotoCleaner": "cleaner",
+    "suspects_frame": "cleaner",
     "find_csv": "colab",
     "in_colab": "colab",
     "DogcatError": "plumbing.errors",
@@ -108,17 +129,21 @@ _EXPORTS = {
 __all__ = ["REPO_URL", "__version__", *_EXPORTS]
 
 if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
+    from .cleaner import PhotoCleaner, suspects_frame
     from .colab import find_csv, in_colab
     from .data.csvio import read_csv, write_csv
     from .data.dataset import Dataset, build_dataset, list_photos, read_photo
     from .data.download import download_dataset
+    from .data.exclusions import EXCLUSION_REASONS, Exclusions, read_exclusions, write_exclusions
     from .data.images import decode_pixels, load_pixels
     from .data.imagespec import ImageSpec, image_shape
     from .data.labels import CAT, CLASS_NAMES, DOG, label_from_name
+    from .data.photo import Photo, open_photo, uploaded_photos
     from .data.sample import make_sample
     from .data.sources import SkipReport
     from .learn.callbacks import training_callbacks
-    from .learn.evaluation import Evaluation, evaluate, overfitting_diagnosis, predict_proba
+    from .learn.evaluation import Evaluation, evaluate, overfitting_diagnosis, predict_proba, rank_suspects
+    from .learn.explain import conv_filters, explain, feature_maps, find_conv_layer
     from .learn.modelfile import load_model, save_model
     from .learn.models import (
         augmentation,
@@ -130,17 +155,22 @@ if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
         trainable_params,
     )
     from .learn.pipeline import make_dataset
-    from .learn.predict import predict, write_submission
+    from .learn.predict import PhotoPrediction, predict, predict_photo, write_submission
     from .learn.runtime import get_strategy, precision, set_seed, setup_report, use_strategy
     from .learn.scaling import PixelScaler, Splits, fit_scaler, leak_report, split_dataset
     from .learn.training import TrainingHistory, train
     from .plots import (
         history_frame,
+        overlay_heatmap,
         plot_augmentations,
         plot_confusion_matrix,
+        plot_feature_maps,
+        plot_filters,
+        plot_gradcam,
         plot_history,
         plot_history_comparison,
         plot_mistakes,
+        plot_photo_prediction,
         plot_preprocessing_steps,
         plot_sample_grid,
     )

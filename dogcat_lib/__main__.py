@@ -6,6 +6,8 @@ dogcat sample -o runs/sample/train.zip               # a generated, Kaggle-like 
 dogcat train dogs-vs-cats.csv -o runs/reference      # step two: the course's CNN (notebook 02)
 dogcat evaluate runs/reference/model.keras other.csv
 dogcat predict runs/reference/model.keras test1.zip -o submission.csv
+dogcat predict runs/reference/model.keras my-cat.jpg     # one line: name, P(dog), cat/dog
+dogcat explain runs/reference/model.keras my-cat.jpg -o runs/inside   # Grad-CAM overlays (notebook 04)
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import os
 import sys
 import time
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -83,6 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="FILE.tsv",
         help="also write every skipped entry and its reason to this file",
+    )
+    pre.add_argument(
+        "--exclude",
+        type=Path,
+        default=None,
+        metavar="FILE.csv",
+        help="leave out the photos this file lists (name,reason lines, e.g. the exclusions.csv of "
+        "notebook 04's cleaner); each is reported as 'excluded by FILE'",
     )
     pre.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     pre.set_defaults(func=cmd_preprocess)
@@ -210,6 +221,23 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     pr.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     pr.set_defaults(func=cmd_predict)
+
+    ex = sub.add_parser(
+        "explain",
+        help="Grad-CAM: where the model finds its evidence, as one overlay PNG per photo",
+        description="For each PHOTO write DIR/<name>_gradcam.png: the photo, the heatmap of the last "
+        "convolutional block's evidence for the predicted class, and the two overlaid (notebook 04).",
+    )
+    ex.add_argument("model", metavar="MODEL", type=Path, help="a model.keras from `dogcat train`")
+    ex.add_argument("photos", metavar="PHOTO", type=Path, nargs="+", help="photo files (JPEG, PNG, ...)")
+    ex.add_argument("-o", "--output", type=Path, required=True, metavar="DIR", help="e.g. runs/inside")
+    ex.add_argument(
+        "--layer", default=None, help="the layer whose feature maps to read (default: the last conv block)"
+    )
+    ex.add_argument(
+        "--alpha", type=float, default=0.4, help="opacity of the heatmap over the photo (default 0.4)"
+    )
+    ex.set_defaults(func=cmd_explain)
     return parser
 
 
@@ -225,6 +253,14 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
         check_output_path(args.source, args.skipped, option="--skipped")
         if args.skipped.resolve() == args.output.resolve():
             raise DogcatError("--skipped and -o name the same file: choose two names")
+    exclusions = None
+    if args.exclude is not None:
+        from .data.exclusions import read_exclusions
+
+        for output, option in ((args.output, "-o"), (args.skipped, "--skipped")):
+            if output is not None:
+                check_not_an_input(output, [args.exclude], option=option)
+        exclusions = read_exclusions(args.exclude)
     start = time.perf_counter()
     try:
         result = preprocess_to_csv(
@@ -236,6 +272,7 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
             limit=args.limit,
             progress=not args.quiet,
             seed=args.seed,
+            exclude=exclusions,
         )
     except OSError as exc:  # a full disk, a read-only folder, a file locked by another program
         raise DogcatError(f"{exc.filename or args.output}: {exc.strerror or exc}") from exc
@@ -249,6 +286,13 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
         f"{result.n_pixels:,} pixels, {size_mb:,.1f} MB in {seconds:.1f} s"
     )
     print(result.skipped.summary())
+    if exclusions is not None:
+        found = result.skipped.counts().get(exclusions.skip_reason, 0)
+        if found < len(exclusions):
+            print(
+                f"{len(exclusions) - found} of the {len(exclusions)} names in {args.exclude} "
+                f"are not in {args.source}"
+            )
     return 0
 
 
@@ -338,8 +382,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     if args.output is not None:
         check_not_an_input(args.output, [args.model, args.source], option="-o")
-    from .learn.predict import predict, write_submission
+    from .learn.predict import predict, predict_photo, write_submission
 
+    if args.output is None and args.source.is_file() and not zipfile.is_zipfile(args.source):
+        print(predict_photo(args.model, args.source).line())  # one photo: one line
+        return 0
     frame = predict(args.model, args.source, progress=not args.quiet)
     counts = frame["class"].value_counts()
     print(
@@ -351,6 +398,54 @@ def cmd_predict(args: argparse.Namespace) -> int:
         print(f"wrote {args.output}: id,label (label = P(dog)) for {len(frame):,} photos")
     else:
         print(frame.head(20).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    return 0
+
+
+def _overlay_names(photos: list[Path]) -> list[str]:
+    """``<stem>_gradcam.png`` per photo; a stem seen before (in any case) gets ``-2``, ``-3``..."""
+    names, seen = [], set()
+    for photo in photos:
+        stem, n = photo.stem, 1
+        while (stem if n == 1 else f"{stem}-{n}").lower() in seen:
+            n += 1
+        unique = stem if n == 1 else f"{stem}-{n}"
+        seen.add(unique.lower())
+        names.append(f"{unique}_gradcam.png")
+    return names
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .learn.explain import explain, find_conv_layer
+    from .learn.modelfile import load_model
+    from .learn.predict import predict_photo
+    from .plots import plot_gradcam
+
+    if args.output.exists() and not args.output.is_dir():
+        raise DogcatError(f"-o {args.output} is a file: give a folder, e.g. runs/inside")
+    if not 0.0 <= args.alpha <= 1.0:
+        raise DogcatError(f"--alpha must be between 0 and 1, not {args.alpha:g}")
+    for photo in args.photos:  # every input is checked before anything is written
+        if not photo.exists():
+            raise DogcatError(f"{photo} does not exist: pass photo files")
+        if not photo.is_file():
+            raise DogcatError(f"{photo} is not a file: pass photo files (e.g. {photo}/*.jpg)")
+    names = _overlay_names(args.photos)
+    for name in names:
+        check_not_an_input(args.output / name, [args.model, *args.photos], option="-o")
+    model = load_model(args.model)
+    layer = find_conv_layer(model, args.layer)
+    results = [predict_photo(model, photo) for photo in args.photos]
+    for result, name in zip(results, names, strict=True):
+        heatmap = explain(model, result.pixels, layer=args.layer)
+        title = f"{result.line()}   (evidence for {result.class_name}, {layer.name})"
+        fig = plot_gradcam(result.image, heatmap, result.pixels, title, args.alpha, path=args.output / name)
+        plt.close(fig)
+        print(f"{args.output / name}: {result.line()}")
     return 0
 
 

@@ -231,3 +231,153 @@ def plot_history_comparison(histories: dict, path: str | os.PathLike | None = No
         ax.legend(fontsize=8)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def _probability_bar(ax, dog_probability: float) -> None:
+    """A horizontal bar of P(dog) with the 0.5 threshold."""
+    ax.barh([0], [dog_probability], color="tab:orange" if dog_probability > 0.5 else "tab:blue")
+    ax.axvline(0.5, color="gray", ls="--", lw=1)
+    ax.set_xlim(0, 1)
+    ax.set_yticks([])
+    ax.set_xticks([0, 0.5, 1])
+    ax.set_xticklabels(["cat 0", "0.5", "1 dog"])
+    ax.set_title(f"P(dog) = {dog_probability:.3f}", fontsize=10)
+    ax.set_box_aspect(0.35)
+
+
+def plot_photo_prediction(result, path: str | os.PathLike | None = None):
+    """Your photo | what the model sees | P(dog), for :func:`~dogcat_lib.learn.predict.predict_photo`'s
+    result (anything with ``name``, ``image``, ``pixels`` and ``dog_probability``). Notebook 04, section 1.
+    """
+    import matplotlib.pyplot as plt
+
+    p = float(result.dog_probability)
+    pixels = np.asarray(result.pixels)
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.6), gridspec_kw={"width_ratios": [1.3, 1, 1.2]})
+    axes[0].imshow(result.image)
+    axes[0].set_title(
+        figure_text(f"{result.name} ({result.image.shape[1]}x{result.image.shape[0]})"), fontsize=10
+    )
+    axes[1].imshow(pixels, cmap="gray" if pixels.ndim == 2 else None, vmin=0, vmax=255)
+    axes[1].set_title(f"what the model sees ({pixels.shape[1]}x{pixels.shape[0]})", fontsize=10)
+    for ax in axes[:2]:
+        ax.axis("off")
+    _probability_bar(axes[2], p)
+    fig.suptitle(figure_text(f"{result.name}: {CLASS_NAMES[int(p > 0.5)]}"), fontsize=11)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def overlay_heatmap(image: np.ndarray, heatmap: np.ndarray, alpha: float = 0.4) -> np.ndarray:
+    """``image`` (H, W, 3) RGB or (H, W) gray uint8 with ``heatmap`` (h, w) 0..1 laid over it in the
+    jet colormap (blue: none, red: most), ``alpha`` its opacity. Returns (H, W, 3) uint8 RGB.
+
+    The heatmap is stretched to the photo's size, as the model squashed the photo to its input.
+    Notebook 04, section 2.
+    """
+    import matplotlib.pyplot as plt
+
+    image = np.asarray(image)
+    if image.ndim == 2 or image.shape[2] == 1:
+        image = np.repeat(image.reshape(image.shape[0], image.shape[1], 1), 3, axis=2)
+    heat = cv2.resize(np.asarray(heatmap, np.float32), (image.shape[1], image.shape[0]))
+    colored = plt.get_cmap("jet")(np.clip(heat, 0, 1))[..., :3] * 255.0
+    blended = (1 - alpha) * image.astype(np.float32) + alpha * colored
+    return np.clip(np.rint(blended), 0, 255).astype(np.uint8)
+
+
+def plot_gradcam(
+    image: np.ndarray,
+    heatmap: np.ndarray,
+    pixels: np.ndarray | None = None,
+    title: str = "",
+    alpha: float = 0.4,
+    path: str | os.PathLike | None = None,
+):
+    """Grad-CAM as three panels: the photo | the heatmap (on the model's input ``pixels`` when given) |
+    the heatmap over the photo (jet colormap, opacity ``alpha``). Notebook 04, section 2.
+
+    ``image``: (H, W, 3) RGB or (H, W) gray uint8; ``heatmap``: (h, w) float 0..1 from
+    :func:`~dogcat_lib.learn.explain.explain`.
+    """
+    import matplotlib.pyplot as plt
+
+    image = np.asarray(image)
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.8))
+    axes[0].imshow(image, cmap="gray" if image.ndim == 2 else None, vmin=0, vmax=255)
+    axes[0].set_title("photo", fontsize=10)
+    if pixels is not None:
+        small = np.asarray(pixels)
+        axes[1].imshow(
+            small, cmap="gray" if small.ndim == 2 or small.shape[-1] == 1 else None, vmin=0, vmax=255
+        )
+        shown = axes[1].imshow(heatmap, cmap="jet", alpha=0.5, vmin=0, vmax=1)
+    else:
+        shown = axes[1].imshow(heatmap, cmap="jet", vmin=0, vmax=1)
+    axes[1].set_title(f"heatmap ({heatmap.shape[1]}x{heatmap.shape[0]}, the model's input)", fontsize=10)
+    fig.colorbar(shown, ax=axes[1], fraction=0.046, pad=0.04)
+    axes[2].imshow(overlay_heatmap(image, heatmap, alpha))
+    axes[2].set_title(f"overlay (alpha {alpha:g})", fontsize=10)
+    for ax in axes:
+        ax.axis("off")
+    if title:
+        fig.suptitle(figure_text(title), fontsize=11)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_feature_maps(maps: dict, n: int = 16, columns: int = 8, path: str | os.PathLike | None = None):
+    """The first ``n`` channels of each layer's feature maps, one grid per layer.
+
+    ``maps``: name -> (h, w, channels) from :func:`~dogcat_lib.learn.explain.feature_maps`.
+    Each channel is scaled to its own range (bright: strong response). Notebook 04, section 3.
+    """
+    import matplotlib.pyplot as plt
+
+    if not maps:
+        raise ValueError("no feature maps to show")
+    shown = {name: np.asarray(m)[..., :n] for name, m in maps.items()}
+    rows = [int(np.ceil(m.shape[-1] / columns)) for m in shown.values()]
+    fig = plt.figure(figsize=(1.4 * columns, 1.4 * sum(rows) + 0.4 * len(rows)))
+    subfigs = np.atleast_1d(fig.subfigures(len(shown), 1, height_ratios=[r + 0.3 for r in rows]))
+    for subfig, (name, layer_maps), n_rows in zip(subfigs, shown.items(), rows, strict=True):
+        axes = subfig.subplots(n_rows, columns, squeeze=False, gridspec_kw={"wspace": 0.05, "hspace": 0.05})
+        for i, ax in enumerate(axes.flat):
+            ax.axis("off")
+            if i < layer_maps.shape[-1]:
+                ax.imshow(layer_maps[..., i], cmap="viridis")
+        full = maps[name].shape
+        subfig.suptitle(
+            figure_text(f"{name}: {full[0]}x{full[1]}, {full[2]} channels (first {layer_maps.shape[-1]})"),
+            fontsize=10,
+        )
+    return _save(fig, path)
+
+
+def plot_filters(kernel: np.ndarray, n: int = 32, columns: int = 8, path: str | os.PathLike | None = None):
+    """The first ``n`` filters of a conv layer, each scaled to 0..1 (gray: 1 input channel, RGB: 3).
+
+    ``kernel``: (kh, kw, in_channels, filters) from :func:`~dogcat_lib.learn.explain.conv_filters`;
+    other channel counts are shown as their mean. Notebook 04, section 3.
+    """
+    import matplotlib.pyplot as plt
+
+    kernel = np.asarray(kernel, np.float32)
+    count = min(n, kernel.shape[-1])
+    n_rows = int(np.ceil(count / columns))
+    fig, axes = plt.subplots(n_rows, columns, figsize=(1.2 * columns, 1.25 * n_rows + 0.4), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= count:
+            continue
+        weights = kernel[..., i]
+        if weights.shape[-1] != 3:
+            weights = weights.mean(axis=-1)
+        span = weights.max() - weights.min()
+        weights = (weights - weights.min()) / (span if span > 0 else 1.0)
+        ax.imshow(weights, cmap="gray" if weights.ndim == 2 else None, vmin=0, vmax=1)
+        ax.set_title(str(i), fontsize=7)
+    kh, kw, channels, total = kernel.shape
+    fig.suptitle(f"{count} of {total} filters, {kh}x{kw}x{channels}", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path)

@@ -31,6 +31,18 @@ def pil_bytes(label: int, seed: int, fmt: str, mode: str = "RGB") -> bytes:
     return buffer.getvalue()
 
 
+def exif_jpeg(orientation: int) -> bytes:
+    """A 60 x 40 (wide) JPEG with a bright left third, stored unrotated with EXIF Orientation set."""
+    image = np.full((40, 60, 3), 30, np.uint8)
+    image[:, :20] = 230
+    image[:8, 20:] = (200, 40, 40)  # a red band along the top: up and down differ too
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="JPEG", quality=95, exif=exif.tobytes())
+    return buffer.getvalue()
+
+
 def truncated(data: bytes) -> bytes:
     return data[: len(data) * 2 // 3]
 

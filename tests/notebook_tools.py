@@ -56,6 +56,11 @@ def prepare_smoke_data(out_dir: Path) -> dict[str, dict]:
             "MODELS": "reference,improved,transfer", "PRETRAINED": False, "FINE_TUNE_EPOCHS": 1,
             "OUT_DIR": str(out_dir / "03"), "MAX_MINUTES": None,
         },
+        "04_inside_the_cnn.ipynb": {
+            "MODEL_PATH": "", "PHOTO": str(sample / "test1" / "1.jpg"), "SOURCE": str(sample / "train"),
+            "EXCLUSIONS_PATH": str(out_dir / "04" / "exclusions.csv"), "OUT_DIR": str(out_dir / "04"),
+            "N_SUSPECTS": 5, "TINY_EPOCHS": 1, "SEED": 0,
+        },
     }  # fmt: skip
 
 
@@ -82,6 +87,19 @@ for name in ("reference", "improved", "transfer", "transfer-fine-tuned"):
 assert (run_dir / "comparison.png").is_file()
 assert set(results) == {"reference", "improved", "transfer"}
 assert len(histories["transfer"]["val_loss"]) == 2  # 1 frozen epoch + 1 fine-tuning epoch
+""",
+    "04_inside_the_cnn.ipynb": """
+from dogcat_lib import build_dataset, read_exclusions
+assert result.name == "1.jpg" and result.pixels.shape == (32, 32) and 0.0 <= result.dog_probability <= 1.0
+assert heatmap.shape == (32, 32) and heatmap.min() >= 0.0 and heatmap.max() <= 1.0
+assert len(maps) == 2 and kernel.shape == (3, 3, 1, 32)
+assert len(suspects) == 24 and suspects["loss"].is_monotonic_decreasing  # the empty cat.999.jpg is skipped
+assert len(cleaner) == 5 and not Path(EXCLUSIONS_PATH).exists()  # nothing marked until a button is pressed
+cleaner.mark_wrong_label()  # what the button does
+assert read_exclusions(EXCLUSIONS_PATH).marks == {suspects["name"][0]: "wrong label"}
+_, _, kept, skipped = build_dataset(SOURCE, 32, progress=False, exclude=EXCLUSIONS_PATH)
+assert len(kept) == 23 and skipped.counts()[f"excluded by {EXCLUSIONS_PATH}"] == 1
+assert after.rows == 23  # exercise 4: one photo marked in the practice file
 """,
 }
 

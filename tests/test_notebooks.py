@@ -21,6 +21,7 @@ REQUIRED_PARAMETERS = {
         "PREDICT_SOURCE",
     },
     "03_beat_overfitting.ipynb": {"CSV_PATH", "EPOCHS", "SEED", "MODELS", "MAX_MINUTES", "PRETRAINED"},
+    "04_inside_the_cnn.ipynb": {"MODEL_PATH", "PHOTO", "SOURCE", "EXCLUSIONS_PATH", "N_SUSPECTS", "SEED"},
 }
 
 

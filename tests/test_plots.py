@@ -2,11 +2,20 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from conftest import jpeg
 
-from dogcat_lib import plot_preprocessing_steps, plot_sample_grid
+from dogcat_lib import (
+    overlay_heatmap,
+    plot_feature_maps,
+    plot_filters,
+    plot_gradcam,
+    plot_photo_prediction,
+    plot_preprocessing_steps,
+    plot_sample_grid,
+)
 
 
 def test_preprocessing_steps_figure_and_png(tmp_path):
@@ -85,6 +94,60 @@ def test_mistakes_picks_the_most_confident_wrong_photos():
     assert "2 most confident mistakes of 3" in fig._suptitle.get_text()
     none = plot_mistakes(X[:2], y[:2], np.array([0.1, 0.2]))
     assert none.axes[0].texts[0].get_text() == "no mistakes"
+
+
+def test_photo_prediction_figure(tmp_path):
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(1)
+    result = SimpleNamespace(
+        name="my cat.jpg",
+        image=rng.integers(0, 256, (60, 90, 3), dtype=np.uint8),
+        pixels=rng.integers(0, 256, (32, 32), dtype=np.uint8),
+        dog_probability=0.25,
+    )
+    fig = plot_photo_prediction(result, path=tmp_path / "photo.png")
+    assert fig._suptitle.get_text() == "my cat.jpg: cat"
+    korean = plot_photo_prediction(SimpleNamespace(**{**vars(result), "name": "나비.jpg"}))
+    assert korean._suptitle.get_text() == "??.jpg: cat"  # no Hangul glyph in Colab's fonts
+    assert [ax.get_title() for ax in fig.axes] == [
+        "my cat.jpg (90x60)",
+        "what the model sees (32x32)",
+        "P(dog) = 0.250",
+    ]
+    assert (tmp_path / "photo.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    plt.close("all")
+
+
+def test_overlay_blends_the_jet_colormap_at_the_photos_size():
+    photo = np.full((40, 60, 3), 100, np.uint8)
+    heat = np.zeros((8, 8), np.float32)
+    heat[:4, :4] = 1.0
+    assert np.array_equal(overlay_heatmap(photo, heat, alpha=0.0), photo)
+    full = overlay_heatmap(photo, heat, alpha=1.0)
+    assert full.shape == (40, 60, 3) and full.dtype == np.uint8
+    assert tuple(full[0, 0]) == (128, 0, 0)  # jet's top: dark red
+    assert tuple(full[-1, -1]) == (0, 0, 128)  # jet's bottom: dark blue
+    gray = overlay_heatmap(photo[..., 0], heat, alpha=0.5)
+    assert gray.shape == (40, 60, 3)
+
+
+def test_gradcam_feature_map_and_filter_figures(tmp_path):
+    rng = np.random.default_rng(2)
+    photo = rng.integers(0, 256, (50, 70, 3), dtype=np.uint8)
+    fig = plot_gradcam(photo, rng.random((32, 32)).astype(np.float32), pixels=photo[:32, :32, 0],
+                       title="고양이.jpg: P(dog) = 0.100", path=tmp_path / "cam.png")  # fmt: skip
+    assert fig._suptitle.get_text() == "???.jpg: P(dog) = 0.100"
+    assert (tmp_path / "cam.png").stat().st_size > 0
+    maps = {"conv2d": rng.random((32, 32, 32)), "conv2d_1": rng.random((16, 16, 64))}
+    fig = plot_feature_maps(maps, n=16, path=tmp_path / "maps.png")
+    titles = [sub._suptitle.get_text() for sub in fig.subfigs]
+    assert titles == ["conv2d: 32x32, 32 channels (first 16)", "conv2d_1: 16x16, 64 channels (first 16)"]
+    fig = plot_filters(rng.normal(size=(3, 3, 1, 32)), n=16, path=tmp_path / "filters.png")
+    assert fig._suptitle.get_text() == "16 of 32 filters, 3x3x1"
+    plot_filters(rng.normal(size=(3, 3, 3, 16)))  # RGB filters
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cam.png", "filters.png", "maps.png"]
+    plt.close("all")
 
 
 def test_figures_never_show_empty_boxes_for_korean_file_names(tmp_path):

@@ -18,12 +18,12 @@ from tqdm.auto import tqdm
 
 from ..plumbing.errors import DatasetError, ImageError
 from ..plumbing.parallel import ordered_map
+from .exclusions import Exclusions, as_exclusions, unmatched_error
 from .images import decode_pixels
 from .imagespec import COURSE, ImageSpec
 from .labels import CLASS_NAMES, label_with_reason
 from .sources import SkipReport, open_source
 
-_COURSE_SPEC = ImageSpec()  # 80x80 gray
 _BATCH = 32  # photos per task: large enough to amortise scheduling, small for a smooth bar
 
 
@@ -36,10 +36,20 @@ class Dataset(NamedTuple):
     skipped: SkipReport
 
 
-def scan_labelled(src, skipped: SkipReport) -> list[tuple[str, int]]:
-    """(name, label) of every labelled entry of an open source in name order; the rest go to ``skipped``."""
+def scan_labelled(src, skipped: SkipReport, exclude: Exclusions | None = None) -> list[tuple[str, int]]:
+    """(name, label) of every labelled entry of an open source in name order; the rest go to ``skipped``.
+
+    Names in ``exclude`` go to ``skipped`` as ``excluded by FILE``; DatasetError if the file
+    names photos but none of them is in the source (names from another folder or zip layout).
+    """
     labelled = []
-    for name in sorted(src.scan(skipped)):
+    names = sorted(src.scan(skipped))
+    if exclude and not any(name in exclude for name in names):
+        raise unmatched_error(exclude, names, src.description)
+    for name in names:
+        if exclude is not None and name in exclude:
+            skipped.add(name, exclude.skip_reason)
+            continue
         label, reason = label_with_reason(name)
         if label is None:
             skipped.add(name, reason)
@@ -181,6 +191,7 @@ def build_dataset(
     progress: bool = True,
     *,
     seed: int = 0,
+    exclude: str | os.PathLike | Exclusions | None = None,
 ) -> Dataset:
     """Decode every labelled photo of a folder (recursive) or a ``.zip`` (read in place).
 
@@ -191,17 +202,19 @@ def build_dataset(
     the same arrays. Decoding runs on ``workers`` threads (default: all cores; OpenCV releases
     the GIL, so threads scale and nothing needs pickling or a ``__main__`` guard on Windows).
     ``limit`` keeps a seeded, class-balanced subset of that many photos (``seed``), replacing
-    photos that fail to decode while others remain.
+    photos that fail to decode while others remain. ``exclude``: an exclusions file (``name,reason``,
+    notebook 04) whose photos are left out, each reported as ``excluded by FILE``.
 
     Raises :class:`DatasetError` when the source is missing or holds no labelled photo.
     """
     spec = ImageSpec(size, color)
     if limit is not None and limit < 1:
         raise ValueError(f"limit must be a positive number of photos, not {limit!r}")
+    exclusions = as_exclusions(exclude)
     src = open_source(source)
     try:
         skipped = SkipReport()
-        candidates = scan_labelled(src, skipped)
+        candidates = scan_labelled(src, skipped, exclusions)
         if not candidates:
             raise no_labelled_photos(src, skipped)
         wanted = candidates if limit is None else _balanced_subset(candidates, limit, seed)

@@ -13,6 +13,7 @@ import keras
 import numpy as np
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
+from ..cleaner import suspects_frame
 from ..data.imagespec import ImageSpec
 from ..plots import history_frame
 from ..plumbing.atomic import atomic_write_bytes
@@ -148,3 +149,15 @@ def overfitting_diagnosis(history) -> str:
         f"validation loss: lowest {lowest:.4f} at epoch {best}, last {last['val_loss']:.4f} ({rise:+.4f})\n"
         f"diagnosis: {verdict}"
     )
+
+
+def rank_suspects(
+    model: keras.Model, X: np.ndarray, y: np.ndarray, names: list[str] | None = None, batch_size: int = 100
+):
+    """The photos most likely mislabelled or odd: a DataFrame ranked by loss, highest first.
+
+    X: (n, D) uint8 rows (e.g. from :func:`~dogcat_lib.build_dataset`, which also gives the
+    ``names`` the exclusions file needs), y: (n,) labels. The confidently wrong photos come first;
+    see :func:`~dogcat_lib.cleaner.suspects_frame` for the columns. Notebook 04, section 4.
+    """
+    return suspects_frame(predict_proba(model, X, batch_size), y, names)

@@ -10,15 +10,17 @@ from __future__ import annotations
 import os
 import re
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pandas as pd
 
 from ..data.dataset import decode_stream
-from ..data.images import load_pixels
+from ..data.images import decode_pixels, load_pixels
 from ..data.imagespec import ImageSpec
 from ..data.labels import CLASS_NAMES, IMAGE_EXTENSIONS
+from ..data.photo import open_photo
 from ..data.sources import SkipReport, open_source
 from ..plumbing.atomic import atomic_write_bytes
 from ..plumbing.errors import DatasetError, ImageError
@@ -88,6 +90,47 @@ def predict(
     )
     frame.attrs["skipped"] = skipped
     return frame
+
+
+@dataclass(frozen=True)
+class PhotoPrediction:
+    """One photo through the model: ``image`` (H, W, 3) uint8 RGB as shown, ``pixels`` the model's
+    input ((size, size) gray or (size, size, 3) RGB uint8) and ``dog_probability``."""
+
+    name: str
+    image: np.ndarray
+    pixels: np.ndarray
+    dog_probability: float
+
+    @property
+    def label(self) -> int:
+        """1 (dog) when P(dog) > 0.5, else 0 (cat)."""
+        return int(self.dog_probability > 0.5)
+
+    @property
+    def class_name(self) -> str:
+        return CLASS_NAMES[self.label]
+
+    def line(self) -> str:
+        """``my cat.jpg: P(dog) = 0.132 -> cat``: what ``dogcat predict MODEL photo.jpg`` prints."""
+        return f"{self.name}: P(dog) = {self.dog_probability:.3f} -> {self.class_name}"
+
+
+def predict_photo(model, photo, name: str | None = None) -> PhotoPrediction:
+    """Your own photo through the model: the photo as shown, what the model sees, and P(dog).
+
+    ``model``: a Keras model or a ``.keras`` path. ``photo``: a path, raw bytes, or an upload
+    (``FileUpload``'s value in ipywidgets 7 or 8, or Colab's ``files.upload()``: its first file).
+    The model's input comes from the file's bytes at the model's size and color, upright by the
+    photo's EXIF orientation, exactly as ``dogcat preprocess`` decodes a training photo. A file
+    that is not a photo raises :class:`ImageError` naming it. Notebook 04, section 1.
+    """
+    model = _as_model(model)
+    spec = ImageSpec.from_model(model)
+    shown = open_photo(photo, name)
+    pixels = decode_pixels(shown.data, spec.size, spec.color)
+    proba = float(predict_proba(model, pixels.reshape(1, -1), batch_size=1)[0])
+    return PhotoPrediction(shown.name, shown.image, pixels, proba)
 
 
 _ID = re.compile(r"^(\d+)$")

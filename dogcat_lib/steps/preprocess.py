@@ -17,6 +17,7 @@ import numpy as np
 
 from ..data.csvio import format_rows, shuffled_order, write_csv, write_csv_text
 from ..data.dataset import build_dataset, decode_stream, no_labelled_photos, nothing_decoded, scan_labelled
+from ..data.exclusions import Exclusions, as_exclusions
 from ..data.imagespec import ImageSpec
 from ..data.labels import CLASS_NAMES
 from ..data.sources import SkipReport, open_source
@@ -56,10 +57,12 @@ def preprocess_to_csv(
     progress: bool = True,
     *,
     seed: int = 0,
+    exclude: str | os.PathLike | Exclusions | None = None,
 ) -> PreprocessResult:
     """Decode every labelled photo of ``source`` and write the course's CSV to ``out``, streaming.
 
-    Arguments as :func:`~dogcat_lib.build_dataset` and :func:`~dogcat_lib.write_csv`. With
+    Arguments as :func:`~dogcat_lib.build_dataset` (``exclude``: an exclusions file whose photos
+    are left out, notebook 04) and :func:`~dogcat_lib.write_csv`. With
     ``limit`` (a small, class-balanced subset) the in-memory route is taken, since it may need
     to replace photos that fail. Raises :class:`DatasetError` for a missing source or one with
     no decodable labelled photo, and :class:`DogcatError` for an output inside the source
@@ -67,8 +70,11 @@ def preprocess_to_csv(
     """
     spec = ImageSpec(size, color)
     check_output_path(Path(source), Path(out))
+    exclusions = as_exclusions(exclude)
     if limit is not None:
-        X, y, _names, skipped = build_dataset(source, size, color, workers, limit, progress, seed=seed)
+        X, y, _names, skipped = build_dataset(
+            source, size, color, workers, limit, progress, seed=seed, exclude=exclusions
+        )
         path = write_csv(X, y, out, seed=seed)
         counts = np.bincount(y, minlength=2)
         return PreprocessResult(path, len(y), X.shape[1], _counts(counts), skipped)
@@ -78,7 +84,7 @@ def preprocess_to_csv(
     counts = np.zeros(2, dtype=np.int64)
     n_pixels = spec.n_pixels
     try:
-        candidates = scan_labelled(src, skipped)
+        candidates = scan_labelled(src, skipped, exclusions)
         if not candidates:
             raise no_labelled_photos(src, skipped)
         wanted = [candidates[i] for i in shuffled_order(len(candidates), seed)]

@@ -1,0 +1,194 @@
+"""Find the mislabelled photos (notebook 04, section 4): rank them, page through them, mark them.
+
+Kaggle's training photos include wrong labels and odd ones (cartoons, people, no animal). The
+photos the model gets most confidently wrong, and then those with the highest loss, are where
+they hide. :class:`PhotoCleaner` shows them one at a time (ipywidgets) with buttons that mark a
+photo "wrong label" or "not a cat or dog"; every mark is saved at once, atomically, to an
+exclusions file that ``dogcat preprocess --exclude FILE`` honours.
+
+The buttons call plain methods (:meth:`PhotoCleaner.mark_wrong_label`, :meth:`~PhotoCleaner.next`...),
+so a test or a script drives the cleaner without a browser. Only APIs that ipywidgets 7 (Colab)
+and 8 share are used. ipywidgets is imported when a cleaner is made, never at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from .data.dataset import read_photo
+from .data.exclusions import EXCLUSION_REASONS, read_exclusions, write_exclusions
+from .data.imagespec import ImageSpec
+from .data.labels import CLASS_NAMES
+from .data.photo import decode_photo
+from .plumbing.errors import MissingDependency
+
+_EPSILON = 1e-7  # Keras clips probabilities so in its binary cross-entropy
+
+
+def suspects_frame(proba: np.ndarray, y: np.ndarray, names: list[str] | None = None) -> pd.DataFrame:
+    """Photos ranked by loss, highest first: the confidently wrong ones lead, most confident first.
+
+    ``proba``: (n,) P(dog); ``y``: (n,) labels 0 cat / 1 dog; ``names``: the photos' names
+    (default: the row numbers). Columns: ``row`` (index into the inputs), ``name``, ``label``,
+    ``class`` (the label's name), ``dog_probability``, ``loss`` (binary cross-entropy, as Keras
+    computes it) and ``wrong`` (the model predicts the other class). With one sigmoid output
+    the two orders coincide: a wrong answer costs more than ln 2 and a right one less, and among
+    the wrong ones the loss grows with the confidence. Notebook 04, section 4.
+    """
+    y = np.asarray(y).astype(np.int64).reshape(-1)
+    proba = np.asarray(proba, np.float32).reshape(-1)
+    if proba.shape != y.shape:
+        raise ValueError(f"{len(proba)} probabilities for {len(y)} labels")
+    p = np.clip(proba.astype(np.float64), _EPSILON, 1 - _EPSILON)
+    loss = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+    frame = pd.DataFrame({
+        "row": np.arange(len(y)),
+        "name": list(names) if names is not None else [str(i) for i in range(len(y))],
+        "label": y.astype(np.uint8),
+        "class": [CLASS_NAMES[v] for v in y],
+        "dog_probability": proba,
+        "loss": loss,
+        "wrong": (proba > 0.5) != (y == 1),
+    })  # fmt: skip
+    order = np.lexsort((frame["row"].to_numpy(), -loss))  # by loss, ties by row
+    return frame.iloc[order].reset_index(drop=True)
+
+
+def _png(image: np.ndarray) -> bytes:
+    """PNG bytes of an RGB (H, W, 3) or gray (H, W) uint8 image."""
+    if image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+    ok, buffer = cv2.imencode(".png", image)
+    if not ok:  # pragma: no cover - OpenCV always encodes a valid uint8 image
+        raise RuntimeError("OpenCV could not encode a PNG")
+    return buffer.tobytes()
+
+
+class PhotoCleaner:
+    """Page through suspect photos and mark the wrong or odd ones (an ipywidgets cleaner).
+
+    ``suspects``: :func:`suspects_frame` / :func:`~dogcat_lib.rank_suspects`'s DataFrame (the
+    first ``n`` rows are shown). The photos come from ``source`` (the folder or zip they were
+    read from: the original photo is shown) or from ``X`` (the uint8 rows the model saw, indexed
+    by the ``row`` column). Marks are loaded from ``exclusions`` when it exists and saved there
+    (atomically) after every change; marks of photos not in ``suspects`` are kept.
+
+    In a notebook, the cleaner's last line displays it. Every button calls a method:
+    ``previous``/``next``, ``mark_wrong_label``, ``mark_not_cat_or_dog``, ``keep`` (un-mark).
+    Notebook 04, section 4.
+    """
+
+    def __init__(
+        self,
+        suspects: pd.DataFrame,
+        source: str | os.PathLike | None = None,
+        X: np.ndarray | None = None,
+        exclusions: str | os.PathLike = "exclusions.csv",
+        n: int | None = None,
+        image_size: int = 300,
+    ):
+        try:
+            import ipywidgets as widgets
+        except ImportError as exc:  # pragma: no cover - ipywidgets ships with Jupyter and Colab
+            raise MissingDependency("the cleaner needs ipywidgets: pip install ipywidgets") from exc
+        if source is None and X is None:
+            raise ValueError("give the photos to show: source= (the folder or zip) or X= (the rows)")
+        self.suspects = suspects.iloc[:n].reset_index(drop=True) if n is not None else suspects
+        if len(self.suspects) == 0:
+            raise ValueError("no photos to clean: the suspects table is empty")
+        self.source, self.X, self.image_size = source, X, image_size
+        self.path = Path(exclusions)
+        self.marks: dict[str, str] = read_exclusions(self.path).marks if self.path.exists() else {}
+        self.index = 0
+
+        def button(label: str, action, style: str = "") -> widgets.Button:
+            widget = widgets.Button(description=label, button_style=style)
+            widget.on_click(lambda _: action())
+            return widget
+
+        self.buttons = {
+            "previous": button("previous", self.previous),
+            EXCLUSION_REASONS[0]: button(EXCLUSION_REASONS[0], self.mark_wrong_label, "danger"),
+            EXCLUSION_REASONS[1]: button(EXCLUSION_REASONS[1], self.mark_not_cat_or_dog, "warning"),
+            "keep": button("keep", self.keep, "success"),
+            "next": button("next", self.next),
+        }
+        self.caption = widgets.HTML()
+        self.image = widgets.Image(format="png")
+        self.status = widgets.HTML()
+        self.widget = widgets.VBox(
+            [self.caption, self.image, widgets.HBox(list(self.buttons.values())), self.status]
+        )
+        self.show(0)
+
+    def __len__(self) -> int:
+        return len(self.suspects)
+
+    @property
+    def current(self) -> pd.Series:
+        """The suspect shown now (a row of ``suspects``)."""
+        return self.suspects.iloc[self.index]
+
+    def _picture(self, row: pd.Series) -> np.ndarray:
+        if self.source is not None:
+            return decode_photo(read_photo(self.source, row["name"]), max_side=self.image_size)
+        pixels = np.asarray(self.X)[int(row["row"])]
+        spec = ImageSpec.from_pixels(pixels.size)
+        image = pixels.reshape(spec.shape).squeeze()
+        scale = max(1, self.image_size // spec.size)
+        return cv2.resize(image, (spec.size * scale, spec.size * scale), interpolation=cv2.INTER_NEAREST)
+
+    def show(self, index: int) -> None:
+        """Show suspect ``index`` (clamped to the first and last)."""
+        self.index = int(min(max(index, 0), len(self) - 1))
+        row = self.current
+        mark = self.marks.get(row["name"], "-")
+        self.caption.value = (
+            f"<b>{self.index + 1}/{len(self)}</b> &nbsp; <code>{row['name']}</code> &nbsp; "
+            f"label <b>{row['class']}</b> &nbsp; P(dog) = {row['dog_probability']:.3f} &nbsp; "
+            f"loss {row['loss']:.2f} &nbsp; marked: {mark}"
+        )
+        self.image.value = _png(self._picture(row))
+        self.status.value = f"{len(self.marks)} marked in {self.path}"
+
+    def next(self) -> None:
+        """Show the next suspect."""
+        self.show(self.index + 1)
+
+    def previous(self) -> None:
+        """Show the previous suspect."""
+        self.show(self.index - 1)
+
+    def mark(self, reason: str) -> None:
+        """Mark the photo shown with ``reason``, save, and show the next one."""
+        self.marks[self.current["name"]] = reason
+        self.save()
+        self.next()
+
+    def mark_wrong_label(self) -> None:
+        """The photo shows the other animal: mark it "wrong label"."""
+        self.mark(EXCLUSION_REASONS[0])
+
+    def mark_not_cat_or_dog(self) -> None:
+        """No cat or dog (a cartoon, a person, nothing): mark it "not a cat or dog"."""
+        self.mark(EXCLUSION_REASONS[1])
+
+    def keep(self) -> None:
+        """The photo is fine: remove its mark if it has one, and show the next one."""
+        if self.marks.pop(self.current["name"], None) is not None:
+            self.save()
+        self.next()
+
+    def save(self) -> Path:
+        """Write every mark to the exclusions file (atomically)."""
+        return write_exclusions(self.marks, self.path)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)

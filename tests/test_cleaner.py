@@ -1,0 +1,100 @@
+"""Find the mislabelled photos (notebook 04, section 4): the ranking, and the cleaner driven headlessly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dogcat_lib import PhotoCleaner, build_dataset, read_exclusions, write_exclusions
+from dogcat_lib.cleaner import suspects_frame
+
+
+def test_suspects_are_ranked_by_loss_the_confidently_wrong_first():
+    y = np.array([0, 1, 0, 1, 0, 1], np.uint8)
+    proba = np.array([0.10, 0.02, 0.97, 0.60, 0.55, 0.99], np.float32)
+    frame = suspects_frame(proba, y, [f"p{i}.jpg" for i in range(6)])
+    assert frame["name"].tolist() == ["p1.jpg", "p2.jpg", "p4.jpg", "p3.jpg", "p0.jpg", "p5.jpg"]
+    assert frame["wrong"].tolist() == [True, True, True, False, False, False]
+    assert frame["row"].tolist() == [1, 2, 4, 3, 0, 5]
+    assert frame["class"].tolist() == ["dog", "cat", "cat", "dog", "cat", "dog"]
+    assert frame["loss"].iloc[0] == pytest.approx(-np.log(0.02), rel=1e-5)
+    assert frame["loss"].is_monotonic_decreasing
+    assert list(frame.columns) == ["row", "name", "label", "class", "dog_probability", "loss", "wrong"]
+    assert suspects_frame(proba, y)["name"].tolist()[:2] == ["1", "2"]  # no names: the row numbers
+
+
+def test_rank_suspects_with_a_model(trained_run):
+    pytest.importorskip("tensorflow")
+    from dogcat_lib import rank_suspects
+    from dogcat_lib.learn.evaluation import predict_proba
+
+    splits = trained_run.splits
+    frame = rank_suspects(trained_run.model, splits.X_test, splits.y_test)
+    proba = predict_proba(trained_run.model, splits.X_test)
+    np.testing.assert_allclose(frame.sort_values("row")["dog_probability"], proba, rtol=1e-6)
+    assert len(frame) == len(splits.y_test) and frame["loss"].is_monotonic_decreasing
+
+
+@pytest.fixture()
+def suspects(photo_folder):
+    """The labelled photos of photo_folder with made-up P(dog), as rank_suspects would give them."""
+    X, y, names, _ = build_dataset(photo_folder, size=16, progress=False)
+    proba = np.linspace(0.05, 0.95, len(y)).astype(np.float32)
+    return suspects_frame(proba, y, names), X
+
+
+def test_the_cleaner_marks_pages_and_saves_atomically(suspects, photo_folder, tmp_path):
+    pytest.importorskip("ipywidgets")
+    frame, _ = suspects
+    path = tmp_path / "exclusions.csv"
+    cleaner = PhotoCleaner(frame, source=photo_folder, exclusions=path, n=5)
+    assert cleaner.index == 0 and len(cleaner) == 5
+    first, second, third = frame["name"].iloc[:3]
+    assert first in cleaner.caption.value and cleaner.image.value[:8] == b"\x89PNG\r\n\x1a\n"
+
+    cleaner.mark_wrong_label()  # marks the photo shown, saves, shows the next one
+    assert cleaner.index == 1 and read_exclusions(path).marks == {first: "wrong label"}
+    cleaner.buttons["not a cat or dog"].click()  # the button calls the same method
+    assert read_exclusions(path).marks == {first: "wrong label", second: "not a cat or dog"}
+    assert cleaner.index == 2 and third in cleaner.caption.value
+    cleaner.previous()
+    cleaner.previous()
+    assert cleaner.index == 0 and "marked: wrong label" in cleaner.caption.value
+    cleaner.keep()  # un-marks it
+    assert read_exclusions(path).marks == {second: "not a cat or dog"}
+    cleaner.buttons["previous"].click()
+    cleaner.buttons["previous"].click()
+    assert cleaner.index == 0  # stays at the first photo
+    for _ in range(10):
+        cleaner.next()
+    assert cleaner.index == 4  # and at the last
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exclusions.csv"]  # no temp files left
+
+
+def test_the_cleaner_keeps_earlier_marks_and_shows_rows_without_a_source(suspects, tmp_path):
+    pytest.importorskip("ipywidgets")
+    frame, X = suspects
+    path = write_exclusions({"elsewhere/cat.9.jpg": "wrong label"}, tmp_path / "exclusions.csv")
+    cleaner = PhotoCleaner(frame, X=X, exclusions=path)
+    assert cleaner.image.value[:8] == b"\x89PNG\r\n\x1a\n"  # the 16x16 row, enlarged
+    cleaner.show(3)
+    cleaner.mark("blurry")
+    assert read_exclusions(path).marks == {
+        "elsewhere/cat.9.jpg": "wrong label",
+        frame["name"].iloc[3]: "blurry",
+    }
+    again = PhotoCleaner(frame, X=X, exclusions=path)
+    again.show(3)
+    assert "marked: blurry" in again.caption.value
+
+
+def test_the_cleaner_needs_photos_to_show(suspects, tmp_path):
+    pytest.importorskip("ipywidgets")
+    frame, _ = suspects
+    with pytest.raises(ValueError, match="source= .* or X="):
+        PhotoCleaner(frame, exclusions=tmp_path / "e.csv")
+    with pytest.raises(ValueError, match="no photos to clean"):
+        PhotoCleaner(
+            pd.DataFrame(columns=frame.columns), X=np.zeros((0, 256), np.uint8), exclusions=tmp_path / "e.csv"
+        )
