@@ -3,7 +3,8 @@
 README.md and notebook 03 hold each table between ``<!-- bench:NAME -->`` and ``<!-- /bench:NAME -->``.
 ``python bench/tables.py`` (the last step of ``make bench``) rewrites those blocks from
 ``bench/results/*.json``; ``tests/test_bench_tables.py`` fails when a block and its JSON disagree,
-so no figure in the docs lacks a source.
+so no figure in the docs lacks a source. The notebooks' tables are in Korean (``korean=True``), the
+README's in English.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ def load(name: str) -> dict:
     return json.loads((RESULTS / f"{name}.json").read_text())
 
 
-def _source(results: dict, file: str) -> str:
+def _source(results: dict, file: str, korean: bool = False, command: str = "make bench") -> str:
     where = f"{results['machine']}, {results['date'][:10]}"
-    return f"*Measured by `make bench` on {where}; `bench/results/{file}`.*"
+    if korean:
+        return f"*`{command}`로 잰 값: {where}; `bench/results/{file}`.*"
+    return f"*Measured by `{command}` on {where}; `bench/results/{file}`.*"
 
 
-def preprocessing() -> str:
+def preprocessing(korean: bool = False) -> str:
     """Photos -> CSV and CSV -> arrays at the full set's size, against the course's code."""
     results = load("preprocess")
     scale = results["scales"][max(results["scales"], key=lambda k: k != "sample")]
@@ -52,7 +55,7 @@ def preprocessing() -> str:
     return "\n".join(rows)
 
 
-def reading() -> str:
+def reading(korean: bool = False) -> str:
     """Reading the CSV four ways, on the sample and tiled to the full set's size."""
     results = load("preprocess")
     names = {
@@ -76,7 +79,7 @@ def reading() -> str:
     return "\n".join(rows)
 
 
-def compression() -> str:
+def compression(korean: bool = False) -> str:
     """The CSV's size and speed, plain vs gzip vs zstd."""
     results = load("compression")
     photos = results["photos"]
@@ -92,7 +95,7 @@ def compression() -> str:
     return "\n".join([*rows, "", _source(results, "compression.json")])
 
 
-def training() -> str:
+def training(korean: bool = False) -> str:
     """The reference CNN through the course's code and through dogcat_lib."""
     results = load("training")
     rows = ["| CSV rows | path | best epoch s | peak memory |", "|---|---|---|---|"]
@@ -109,31 +112,54 @@ def training() -> str:
     return "\n".join([*rows, "", _source(results, "training.json")])
 
 
-def accuracy() -> str:
+def _stopped_by(reason: str, korean: bool) -> str:
+    """``early stopping (no better val_loss for 10 epochs)`` -> ``early stopping`` / ``조기 종료``."""
+    short = reason.split(" (")[0]
+    if not korean:
+        return short
+    return {"early stopping": "조기 종료", "time limit": "시간 한도"}.get(short, short)
+
+
+def accuracy(korean: bool = False) -> str:
     """The course's recipe against the improved CNN under one budget."""
     results = load("accuracy")
-    rows = ["| model | test accuracy | test loss | epochs | best epoch |", "|---|---|---|---|---|"]
+    names = {"reference": "기준 (reference)", "improved": "개선 (improved)"} if korean else {}
+    if korean:
+        header = "| 모델 | 테스트 정확도 | 테스트 손실 | 에포크 (멈춘 이유) | 최고 에포크 |"
+    else:
+        header = "| model | test accuracy | test loss | epochs (stopped by) | best epoch |"
+    rows = [header, "|---|---|---|---|---|"]
     for r in results["runs"]:
         rows.append(
-            f"| {r['model']} | {r['test_accuracy']:.4f} | {r['test_loss']:.4f} | {r['epochs_run']} "
-            f"({r['stopped_by']}) | {r['best_epoch']} |"
+            f"| {names.get(r['model'], r['model'])} | {r['test_accuracy']:.4f} | {r['test_loss']:.4f} | "
+            f"{r['epochs_run']} ({_stopped_by(r['stopped_by'], korean)}) | {r['best_epoch']} |"
         )
     runs = results["runs"]
-    gain = runs[1]["test_accuracy"] - runs[0]["test_accuracy"]
-    note = (f"Real sample, split {runs[0]['splits']}, {results['budget_minutes']:g} minutes of training "
-            f"each; improved minus reference: {gain * 100:+.1f} points.")  # fmt: skip
-    return "\n".join([*rows, "", note, "", _source(results, "accuracy.json")])
+    gain = (runs[1]["test_accuracy"] - runs[0]["test_accuracy"]) * 100
+    minutes = f"{results['budget_minutes']:g}"
+    split = " / ".join(f"{n:,}" for n in runs[0]["splits"].values())
+    if korean:
+        note = (f"실제 샘플, 훈련 / 검증 / 테스트 {split}장, 모델마다 {minutes}분 학습 한도, 조기 종료 "
+                f"(검증 손실); 개선 - 기준: {gain:+.1f}%p.")  # fmt: skip
+    else:
+        note = (f"Real sample, train / val / test {split} photos, {minutes} minutes of training at most "
+                f"for each, early stopping on val loss; "
+                f"improved minus reference: {gain:+.1f} points.")  # fmt: skip
+    return "\n".join([*rows, "", note, "", _source(results, "accuracy.json", korean, "make bench-accuracy")])
 
 
-def input_sizes() -> str:
+def input_sizes(korean: bool = False) -> str:
     """What larger and RGB inputs cost."""
     results = load("input_sizes")
     base = results["inputs"][0]
     scale = 25_000 / base["plain"]["rows"]
-    rows = [
-        "| input | values per photo | CSV MB at 25,000 (.zst) | preprocessing s | improved CNN s/epoch |",
-        "|---|---|---|---|---|",
-    ]
+    if korean:
+        header = "| 입력 | 사진당 값 | 25,000장 CSV MB (.zst) | 전처리 초 | 개선한 CNN 에포크당 초 |"
+    else:
+        header = (
+            "| input | values per photo | CSV MB at 25,000 (.zst) | preprocessing s | improved CNN s/epoch |"
+        )
+    rows = [header, "|---|---|---|---|---|"]
     for r in results["inputs"]:
         values = r["size"] * r["size"] * (1 if r["color"] == "gray" else 3)
         rows.append(
@@ -141,10 +167,10 @@ def input_sizes() -> str:
             f"({r['zst']['mb'] * scale:,.0f}) | {r['plain']['seconds']:.1f} | "
             f"{r['train']['best_epoch_s']:.1f} |"
         )
-    return "\n".join([*rows, "", _source(results, "input_sizes.json")])
+    return "\n".join([*rows, "", _source(results, "input_sizes.json", korean)])
 
 
-TABLES: dict[str, Callable[[], str]] = {
+TABLES: dict[str, Callable[..., str]] = {
     "preprocessing": preprocessing,
     "reading": reading,
     "compression": compression,
@@ -153,10 +179,25 @@ TABLES: dict[str, Callable[[], str]] = {
     "input_sizes": input_sizes,
 }
 
+# the results file of each table, where its name differs
+SOURCES = {"preprocessing": "preprocess", "reading": "preprocess"}
 
-def refresh(text: str) -> str:
-    """``text`` with every bench block regenerated from the results."""
-    return _BLOCK.sub(lambda m: f"{m.group(1)}{TABLES[m['name']]()}\n{m.group(4)}", text)
+
+def available(name: str) -> bool:
+    """True when the results the ``name`` table is made from have been measured."""
+    return (RESULTS / f"{SOURCES.get(name, name)}.json").is_file()
+
+
+def refresh(text: str, korean: bool = False) -> str:
+    """``text`` with every bench block regenerated from the results; a block whose results are not
+    measured yet (e.g. accuracy before ``make bench-accuracy``) is kept as it is."""
+
+    def table(m) -> str:
+        if not available(m["name"]):
+            return m.group(0)
+        return f"{m.group(1)}{TABLES[m['name']](korean=korean)}\n{m.group(4)}"
+
+    return _BLOCK.sub(table, text)
 
 
 def blocks(text: str) -> dict[str, str]:
@@ -170,11 +211,14 @@ def _refresh_notebook(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "markdown" and "<!-- bench:" in cell.source:
-            cell.source = refresh(cell.source)
+            cell.source = refresh(cell.source, korean=True)
     nbformat.write(nb, path)
 
 
 def main() -> int:
+    for name in TABLES:
+        if not available(name):
+            print(f"kept the {name} table as it is: no bench/results/{SOURCES.get(name, name)}.json yet")
     for path in DOCUMENTS:
         if path.suffix == ".ipynb":
             _refresh_notebook(path)
