@@ -145,7 +145,8 @@ def test_notebook_02_installs_from_drive_keeps_its_run_there_and_resumes(tmp_pat
     with pytest.raises(Exception, match="(?i)dead|died|kernel"):
         execute("first.ipynb")
     first = outputs(tmp_path / "first.ipynb")
-    assert f"dogcat_lib {__version__} |" in first and "Mounted at" in first
+    assert f"dogcat_lib {__version__} |" in first and "Mounted at" in first and "| Colab" in first
+    assert "GPU가 연결되어 있지 않아" in first  # the simulated runtime has no GPU: the plain warning
     installed = list(
         Path(python).parents[1].glob(f"lib/python*/site-packages/dogcat-{__version__}.dist-info")
     )

@@ -128,3 +128,17 @@ def test_cli_trains_with_mixed_precision_and_the_saved_model_keeps_it(tiny_csv, 
     conv = next(layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D))
     assert conv.compute_dtype == "float16" and model.get_layer("p_dog").compute_dtype == "float32"
     assert keras.mixed_precision.global_policy().name == "float32"
+
+
+def test_the_setup_report_names_the_device_and_warns_in_plain_words(monkeypatch):
+    monkeypatch.setattr(runtime, "in_colab", lambda: False)
+    local = runtime.setup_report(wanted_version=runtime.__version__)
+    assert local.splitlines()[1].startswith("장치 (device): ") and "주의" not in local and "경고" not in local
+
+    monkeypatch.setattr(runtime, "in_colab", lambda: True)  # a Colab runtime with no GPU attached
+    monkeypatch.setattr(runtime, "tpu_present", lambda: False)
+    monkeypatch.setattr(runtime.tf.config, "list_logical_devices", lambda kind=None: [])
+    colab = runtime.setup_report(wanted_version="0.0.1")
+    assert "| Colab" in colab.splitlines()[0]
+    assert "dogcat_lib 0.0.1용인데" in colab and "dogcat-0.0.1" in colab  # the wheel to upload instead
+    assert "GPU가 연결되어 있지 않아" in colab and "Change runtime type" in colab
