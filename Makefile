@@ -84,7 +84,7 @@ format: $(STAMP)  ## apply ruff's formatting and safe fixes
 
 COLAB_PYTHON ?= $(shell python3.12 -c "" 2>/dev/null && echo python3.12 || echo $(PYTHON))  # Colab runs 3.12
 COLAB_VENV   ?= .venv-colab
-colab-stack:  ## unit tests + notebook 02 on Colab's own versions (constraints/colab.txt), in .venv-colab
+colab-stack:  ## unit tests + notebooks 02 and 04 on Colab's own versions (constraints/colab.txt), in .venv-colab
 	$(COLAB_PYTHON) -m venv $(COLAB_VENV)
 	$(COLAB_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(COLAB_VENV)/bin/python -m pip install --quiet -c constraints/colab.txt -e ".[train,test]"
@@ -94,7 +94,8 @@ colab-stack:  ## unit tests + notebook 02 on Colab's own versions (constraints/c
 	rm -rf $(RUNS)/colab-stack && mkdir -p $(RUNS)/colab-stack
 	$(COLAB_VENV)/bin/python tests/notebook_tools.py $(RUNS)/colab-stack
 	cd $(RUNS)/colab-stack && ../../$(COLAB_VENV)/bin/python -m pytest --nbval-lax --nbval-current-env \
-		-p no:cacheprovider --rootdir . --override-ini testpaths= --override-ini addopts= 02_train_colab.ipynb
+		-p no:cacheprovider --rootdir . --override-ini testpaths= --override-ini addopts= \
+		02_train_colab.ipynb 04_inside_the_cnn.ipynb
 
 bench: $(STAMP)  ## speed and memory vs the course's code, on ../shared/data; refreshes the README's tables
 	$(PY) bench/bench_preprocess.py

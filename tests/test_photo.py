@@ -124,8 +124,10 @@ def test_the_ipywidgets_fileupload_itself(tmp_path):
     with pytest.raises(ImageError, match="no photo uploaded yet"):
         open_photo(upload)
     data = jpeg(1, 8)
-    if widgets.__version__.startswith("7"):  # Colab's ipywidgets 7.7: a dict name -> {"content": bytes}
-        upload.value = {"my dog.jpg": {"metadata": {"name": "my dog.jpg"}, "content": data}}
+    if widgets.__version__.startswith("7"):  # Colab's ipywidgets 7.7: value is read-only, built from
+        upload.metadata = [{"name": "my dog.jpg", "type": "image/jpeg", "size": len(data)}]
+        upload.data = [data]  # what the browser sends, then the counter that makes value
+        upload._counter += 1
     else:
         when = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
         upload.value = ({"name": "my dog.jpg", "type": "image/jpeg", "size": len(data),
