@@ -25,6 +25,11 @@ def figure_text(text: str) -> str:
     return "".join(ch if " " <= ch <= "~" else "?" for ch in str(text))
 
 
+def _cmap(spec: ImageSpec) -> str | None:
+    """matplotlib's colormap for photos of ``spec``: "gray" for one channel, None (as is) for RGB."""
+    return "gray" if spec.color == "gray" else None
+
+
 def _save(fig, path: str | os.PathLike | None):
     if path is not None:
         with atomic_output(path) as out:
@@ -98,7 +103,7 @@ def plot_sample_grid(
     fig, axes = plt.subplots(1, len(picks), figsize=(2 * len(picks), 2.4), squeeze=False)
     for ax, i in zip(axes[0], picks, strict=True):
         image = X[i].reshape(spec.shape).squeeze()
-        ax.imshow(image, cmap="gray" if spec.channels == 1 else None, vmin=0, vmax=255)
+        ax.imshow(image, cmap=_cmap(spec), vmin=0, vmax=255)
         title = CLASS_NAMES[int(y[i])] + (f" ({os.path.basename(names[i])})" if names else "")
         ax.set_title(figure_text(title), fontsize=8)
         ax.axis("off")
@@ -175,10 +180,10 @@ def plot_mistakes(
     confidence_wrong = np.abs(proba - y)  # 1.0: sure of the wrong class
     wrong = np.flatnonzero(confidence_wrong > 0.5)
     picks = wrong[np.argsort(-confidence_wrong[wrong], kind="stable")][:n]
-    shape = ImageSpec.from_pixels(np.asarray(X).shape[1]).shape
+    spec = ImageSpec.from_pixels(np.asarray(X).shape[1])
     fig, axes = plt.subplots(1, max(len(picks), 1), figsize=(2 * max(len(picks), 1), 2.5), squeeze=False)
     for ax, i in zip(axes[0], picks, strict=False):
-        ax.imshow(X[i].reshape(shape).squeeze(), cmap="gray" if shape[2] == 1 else None, vmin=0, vmax=255)
+        ax.imshow(X[i].reshape(spec.shape).squeeze(), cmap=_cmap(spec), vmin=0, vmax=255)
         ax.set_title(f"true {CLASS_NAMES[y[i]]}\nP(dog)={proba[i]:.2f}", fontsize=8)
     for ax in axes[0]:
         ax.axis("off")
@@ -198,13 +203,13 @@ def plot_augmentations(augment, X: np.ndarray, n: int = 8, path: str | os.PathLi
     """
     import matplotlib.pyplot as plt
 
-    shape = ImageSpec.from_pixels(np.asarray(X).shape[1]).shape
-    image = np.asarray(X[:1], dtype=np.float32).reshape(1, *shape)
+    spec = ImageSpec.from_pixels(np.asarray(X).shape[1])
+    image = np.asarray(X[:1], dtype=np.float32).reshape(1, *spec.shape)
     fig, axes = plt.subplots(1, n + 1, figsize=(1.6 * (n + 1), 2.0))
     versions = [image[0]] + [np.asarray(augment(image, training=True))[0] for _ in range(n)]
     for i, (ax, version) in enumerate(zip(axes, versions, strict=True)):
         shown = np.clip(version, 0, 255).astype(np.uint8).squeeze()
-        ax.imshow(shown, cmap="gray" if shape[2] == 1 else None, vmin=0, vmax=255)
+        ax.imshow(shown, cmap=_cmap(spec), vmin=0, vmax=255)
         ax.set_title("original" if i == 0 else f"epoch {i}", fontsize=8)
         ax.axis("off")
     fig.tight_layout()

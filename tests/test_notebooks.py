@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import os
 
 import nbformat
 import pytest
@@ -28,32 +27,6 @@ REQUIRED_PARAMETERS = {
 def test_every_course_notebook_has_its_parameters_and_its_checks_listed():
     names = {p.name for p in course_notebooks()}
     assert names == set(REQUIRED_PARAMETERS) == set(CHECKS)
-
-
-def execute(name: str, parameters: dict, tmp_path):
-    """Run the course notebook ``name`` headlessly with ``parameters``; returns (errors, printed text)."""
-    papermill = pytest.importorskip("papermill")
-    notebook = next(p for p in course_notebooks() if p.name == name)
-    executed = tmp_path / f"executed_{name}"
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    papermill.execute_notebook(
-        str(notebook),
-        str(executed),
-        parameters=parameters,
-        kernel_name="python3",
-        execution_timeout=300,
-        progress_bar=False,
-        cwd=str(tmp_path),
-    )
-    return outputs_of(executed)
-
-
-def outputs_of(executed) -> tuple[list, str]:
-    nb = nbformat.read(executed, as_version=4)
-    code = [c for c in nb.cells if c.cell_type == "code"]
-    errors = [o for c in code for o in c.outputs if o.output_type == "error"]
-    text = "".join(o.get("text", "") for c in code for o in c.outputs)
-    return errors, text
 
 
 @pytest.mark.parametrize("path", course_notebooks(), ids=lambda p: p.name)

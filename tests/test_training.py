@@ -10,6 +10,8 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
+import keras
+
 from dogcat_lib import (
     DatasetError,
     DogcatError,
@@ -62,13 +64,26 @@ def test_training_is_repeatable_with_a_seed(tiny_splits):
     np.testing.assert_array_equal(runs[0].frame()[cols].to_numpy(), runs[1].frame()[cols].to_numpy())
 
 
+class SpoilAfterFirstEpoch(keras.callbacks.Callback):
+    """From epoch 2 on, push the output's bias far to "dog": the validation loss can only get worse."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch >= 1:
+            kernel, bias = self.model.layers[-1].get_weights()
+            self.model.layers[-1].set_weights([kernel, bias + 25.0])
+
+
 def test_early_stopping_restores_the_best_weights(tiny_splits):
     model = fresh_model(tiny_splits)
-    history = train(model, tiny_splits, epochs=6, batch_size=16, patience=1, verbose=0)
-    best = history.best_epoch
+    history = train(
+        model, tiny_splits, epochs=6, batch_size=16, patience=1, verbose=0, callbacks=[SpoilAfterFirstEpoch()]
+    )
+    assert history.best_epoch == 1 and history.epochs_run == 2  # epoch 2 is worse: patience 1 stops
+    assert history.stopped_by.startswith("early stopping")
     val = make_dataset(tiny_splits.X_val, tiny_splits.y_val, (32, 32, 1), 16)
     loss = model.evaluate(val, verbose=0)[0]
-    assert loss == pytest.approx(history.history["val_loss"][best - 1], rel=1e-4)
+    assert loss == pytest.approx(history.history["val_loss"][0], rel=1e-4)  # epoch 1's weights are back
+    assert loss < min(history.history["val_loss"][1:])
 
 
 def test_max_minutes_stops_before_an_epoch_would_overrun(tiny_splits):

@@ -63,7 +63,7 @@ def predict_proba(model: keras.Model, X: np.ndarray, batch_size: int = 100) -> n
     n = len(X)
     if n % replicas:
         X = np.concatenate([X, np.repeat(X[-1:], replicas - n % replicas, axis=0)])
-    ds = make_dataset(X, None, tuple(model.input_shape[1:]), batch_size, replicas=replicas)
+    ds = make_dataset(X, None, ImageSpec.from_model(model).shape, batch_size, replicas=replicas)
     return model.predict(ds, verbose=0).reshape(-1)[:n].astype(np.float32)
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 import keras
 from keras import layers
 
+from ..data.imagespec import ImageSpec
 from ..plumbing.errors import DogcatError
 from .runtime import get_strategy, set_seed
 
@@ -238,9 +239,8 @@ def build_model(name: str, input_shape: tuple[int, int, int] = (80, 80, 1), scal
         raise DogcatError(f"unknown model {name!r}: choose one of {', '.join(MODEL_BUILDERS)}") from None
     smallest = MIN_SIZE.get(name, 1)
     if min(input_shape[:2]) < smallest:
-        height, width, channels = input_shape
         raise DogcatError(
-            f"photos of {height}x{width} {'gray' if channels == 1 else 'RGB'} are too small for the "
+            f"photos of {ImageSpec.from_shape(input_shape)} are too small for the "
             f"{name} model, which halves them 4 times: preprocess with --size {smallest} or more "
             "(the course uses 80)"
         )

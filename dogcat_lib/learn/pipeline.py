@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from ..data.imagespec import ImageSpec
 from ..plumbing.errors import DatasetError
 from .runtime import get_strategy
 
@@ -37,7 +38,7 @@ def make_dataset(
     out. :func:`~dogcat_lib.learn.evaluation.predict_proba` pads instead, so it predicts every row.
     """
     X = np.ascontiguousarray(X)
-    n_values = int(np.prod(input_shape))
+    n_values = ImageSpec.from_shape(input_shape).n_pixels
     if X.ndim != 2 or X.shape[1] != n_values:
         raise DatasetError(
             f"rows of {X.shape[1] if X.ndim == 2 else X.shape} pixels do not fit the model's input "

@@ -16,6 +16,7 @@ import keras
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from ..data.imagespec import ImageSpec
 from ..plumbing.errors import DatasetError
 
 
@@ -93,7 +94,7 @@ class PixelScaler(NamedTuple):
         variance = range² that is min-max scaling. It is a built-in layer, so a saved model loads
         (and scales) anywhere, without dogcat_lib.
         """
-        if int(np.prod(input_shape)) != self.data_min.size:
+        if ImageSpec.from_shape(input_shape).n_pixels != self.data_min.size:
             raise DatasetError(
                 f"the scaler was fitted on {self.data_min.size} pixels, the model takes {input_shape}"
             )

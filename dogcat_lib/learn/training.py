@@ -15,6 +15,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from ..data.imagespec import ImageSpec
 from ..plumbing.errors import DogcatError
 from .callbacks import COURSE_COLUMNS, EpochTimer, ResumableTraining, TimeLimit, training_callbacks
 from .pipeline import make_dataset
@@ -79,7 +80,7 @@ def train(
     """
     if epochs < 1 or batch_size < 1:
         raise DogcatError(f"epochs and batch_size must be positive (got {epochs}, {batch_size})")
-    input_shape = tuple(model.input_shape[1:])
+    input_shape = ImageSpec.from_model(model).shape
     set_seed(seed)
     replicas = model.distribute_strategy.num_replicas_in_sync
     train_ds = make_dataset(data.X_train, data.y_train, input_shape, batch_size, True, seed, replicas)
