@@ -60,12 +60,24 @@ def mount(mountpoint, force_remount=False, timeout_ms=120000, readonly=False):
 '''
 
 
-def kernel_environment(tmp: Path) -> Path:
-    """A venv that sees this environment's packages except dogcat, with the stand-in on its path."""
-    env = tmp / "colab-env"
-    subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)
+#: The simulated runtime is offline: pip may use no index, and every HTTP(S) request (pip's, git's)
+#: goes to a closed port on this machine, so nothing can be fetched from the internet.
+OFFLINE = {
+    "PIP_NO_INDEX": "1",
+    "PIP_CONFIG_FILE": os.devnull,
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "http_proxy": "http://127.0.0.1:9",
+    "https_proxy": "http://127.0.0.1:9",
+    "NO_PROXY": "",
+    "no_proxy": "",
+}
+
+
+def package_farm(tmp: Path) -> Path:
+    """This environment's packages, linked one by one, dogcat left out: what Colab has installed."""
     site = Path(sysconfig.get_paths()["purelib"])
-    farm = tmp / "colab-site"  # this environment's packages, linked one by one: dogcat left out
+    farm = tmp / "colab-site"
     farm.mkdir()
     for entry in site.iterdir():
         if not entry.name.lower().startswith(("dogcat", "__editable__", "_dogcat", "pip")):
@@ -74,28 +86,46 @@ def kernel_environment(tmp: Path) -> Path:
     standin.mkdir(parents=True)
     (standin / "__init__.py").write_text(STANDIN_INIT)
     (standin / "drive.py").write_text(STANDIN_DRIVE)
+    return farm
+
+
+def new_runtime(tmp: Path, name: str) -> tuple[str, Path]:
+    """A fresh Colab runtime: a venv that sees the farm but not dogcat_lib, and a kernelspec for it
+    whose kernel imports google.colab at start, as Colab's does. Returns (kernel name, its python)."""
+    env = tmp / name / "env"
+    subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)
     python = env / "bin" / "python"
     env_site = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         capture_output=True, text=True, check=True,
     ).stdout.strip()  # fmt: skip
-    Path(env_site, "colab_sim.pth").write_text(f"{tmp / 'standin'}\n{farm}\n")
-    return python
-
-
-def register_kernel(tmp: Path, python: Path) -> str:
-    """A kernelspec whose kernel imports google.colab at start, as Colab's does."""
-    startup = tmp / "ipython" / "profile_default" / "startup"
+    Path(env_site, "colab_sim.pth").write_text(f"{tmp / 'standin'}\n{tmp / 'colab-site'}\n")
+    probe = subprocess.run([str(python), "-c", "import dogcat_lib"], capture_output=True, cwd=tmp)
+    assert probe.returncode != 0, "the simulated Colab must not see this environment's dogcat_lib"
+    startup = tmp / name / "ipython" / "profile_default" / "startup"
     startup.mkdir(parents=True)
     (startup / "00-colab.py").write_text("import google.colab  # noqa: F401\n")
-    spec = tmp / "jupyter" / "kernels" / "colab-sim"
+    spec = tmp / "jupyter" / "kernels" / name
     spec.mkdir(parents=True)
     (spec / "kernel.json").write_text(json.dumps({
         "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "simulated Colab", "language": "python",
-        "env": {"IPYTHONDIR": str(tmp / "ipython")},
+        "display_name": f"simulated Colab ({name})", "language": "python",
+        "env": {"IPYTHONDIR": str(tmp / name / "ipython"), **OFFLINE},
     }))  # fmt: skip
-    return "colab-sim"
+    return name, python
+
+
+def installed_dogcat(python: Path) -> list[Path]:
+    """The dogcat dist-info folders pip installed into the runtime of ``python``."""
+    from dogcat_lib import __version__
+
+    return list(python.parents[1].glob(f"lib/python*/site-packages/dogcat-{__version__}.dist-info"))
+
+
+def no_gpu_here() -> bool:
+    import tensorflow as tf
+
+    return not tf.config.list_physical_devices("GPU")
 
 
 def outputs(path: Path) -> str:
@@ -103,24 +133,18 @@ def outputs(path: Path) -> str:
     return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
 
 
-@pytest.mark.skipif(
+POSIX_ONLY = pytest.mark.skipif(
     os.name != "posix", reason="the simulated kernel environment uses symlinks and bin/python"
 )
-def test_notebook_02_installs_from_drive_keeps_its_run_there_and_resumes(tmp_path, tiny_csv, monkeypatch):
-    papermill = pytest.importorskip("papermill")
-    from dogcat_lib import __version__, read_csv, write_csv
-    from dogcat_lib.steps.colab_files import build_wheel
 
+
+@pytest.fixture
+def colab(tmp_path, monkeypatch):
+    """The simulated Colab's Drive and uploads folder; the kernels are made by ``new_runtime``."""
+    pytest.importorskip("papermill")
+    package_farm(tmp_path)
     uploads = tmp_path / "uploads"  # what the student put into My Drive/dogcat/
-    wheel = build_wheel(uploads)
-    X, y = read_csv(tiny_csv)
-    write_csv(X, y, uploads / "dogs-vs-cats.csv.zst", seed=None)
-    python = kernel_environment(tmp_path)
-    probe = subprocess.run(
-        [str(python), "-c", "import dogcat_lib"], capture_output=True, text=True, cwd=tmp_path
-    )
-    assert probe.returncode != 0, "the simulated Colab must not see this environment's dogcat_lib"
-
+    uploads.mkdir()
     mount = tmp_path / "content" / "drive"
     mount.parent.mkdir()
     monkeypatch.setenv("TMPDIR", str(tmp_path / "content"))  # the runtime's own disk
@@ -128,37 +152,76 @@ def test_notebook_02_installs_from_drive_keeps_its_run_there_and_resumes(tmp_pat
     monkeypatch.setenv("DOGCAT_DRIVE", str(mount))
     monkeypatch.setenv("COLAB_SIM_UPLOADS", str(uploads))
     monkeypatch.delenv("DOGCAT_DATA", raising=False)
-    kernel = register_kernel(tmp_path, python)
+    yield tmp_path, uploads, mount
+    shutil.rmtree(tmp_path / "colab-site")  # links into this environment: not for later cleanup to follow
+
+
+def execute(notebook: Path, out: Path, kernel: str, parameters: dict) -> Path:
+    import papermill
+
+    papermill.execute_notebook(
+        str(notebook), str(out), parameters=parameters, kernel_name=kernel,
+        cwd=str(out.parent / "content"), progress_bar=False, execution_timeout=300,
+    )  # fmt: skip
+    return out
+
+
+@POSIX_ONLY
+def test_notebook_02_installs_from_drive_keeps_its_run_there_and_resumes(colab, tiny_csv, monkeypatch):
+    from dogcat_lib import __version__, read_csv, write_csv
+    from dogcat_lib.steps.colab_files import build_wheel
+
+    tmp_path, uploads, mount = colab
+    wheel = build_wheel(uploads)
+    X, y = read_csv(tiny_csv)
+    write_csv(X, y, uploads / "dogs-vs-cats.csv.zst", seed=None)
     parameters = {"CSV_PATH": "MyDrive/dogcat/dogs-vs-cats.csv.zst", "EPOCHS": 4, "BATCH_SIZE": 16,
                   "OUT_DIR": "runs/simulated"}  # fmt: skip
     run_dir = mount / "MyDrive" / "dogcat" / "runs" / "simulated"
 
-    def execute(name: str):
-        out = tmp_path / name
-        papermill.execute_notebook(
-            str(NOTEBOOK), str(out), parameters=parameters, kernel_name=kernel,
-            cwd=str(tmp_path / "content"), progress_bar=False, execution_timeout=300,
-        )  # fmt: skip
-        return out
-
+    kernel, python = new_runtime(tmp_path, "runtime-1")
     monkeypatch.setenv("COLAB_SIM_DIE_AFTER_EPOCH", "2")  # the runtime dies after epoch 2 of 4
     with pytest.raises(Exception, match="(?i)dead|died|kernel"):
-        execute("first.ipynb")
+        execute(NOTEBOOK, tmp_path / "first.ipynb", kernel, parameters)
     first = outputs(tmp_path / "first.ipynb")
     assert f"dogcat_lib {__version__} |" in first and "Mounted at" in first and "| Colab" in first
-    assert "GPU가 연결되어 있지 않아" in first  # the simulated runtime has no GPU: the plain warning
-    installed = list(
-        Path(python).parents[1].glob(f"lib/python*/site-packages/dogcat-{__version__}.dist-info")
-    )
-    assert installed, f"{wheel.name} was not installed from the fake Drive"
+    if no_gpu_here():
+        assert "GPU가 연결되어 있지 않아" in first  # the simulated runtime has no GPU: the plain warning
+    assert installed_dogcat(python), f"{wheel.name} was not installed from the fake Drive"
     progress = json.loads((run_dir / "progress.json").read_text())
     assert len(progress["epochs"]) == 2 and (run_dir / "backup.keras").is_file()
 
-    monkeypatch.delenv("COLAB_SIM_DIE_AFTER_EPOCH")  # a new runtime: run every cell again
-    second = outputs(execute("second.ipynb"))
+    # A runtime reset: a new machine, nothing installed; only Drive is kept. Run every cell again.
+    monkeypatch.delenv("COLAB_SIM_DIE_AFTER_EPOCH")
+    kernel, python = new_runtime(tmp_path, "runtime-2")
+    second = outputs(execute(NOTEBOOK, tmp_path / "second.ipynb", kernel, parameters))
+    assert installed_dogcat(python), "the new runtime installed the wheel from Drive again"
     assert f"resuming the interrupted run in {run_dir}: 2 epochs done, on with epoch 3" in second
     assert "4 에포크 학습" in second  # history covers epochs 1-4, not only the 2 run after the restart
     assert sorted(p.name for p in run_dir.iterdir()) == ["figures", "history.csv", "model.keras"]
     assert len((run_dir / "history.csv").read_text().splitlines()) == 1 + 4
     (tmp_path / "setup-output.txt").write_text(first)  # what the setup cell printed, for the record
-    shutil.rmtree(tmp_path / "colab-site")  # links into this environment: not for later cleanup to follow
+
+
+@POSIX_ONLY
+def test_with_no_wheel_on_drive_and_no_repository_the_setup_says_the_three_ways(colab):
+    from dogcat_lib import __version__
+
+    tmp_path, _, _ = colab  # nothing uploaded; the repository is unreachable (offline)
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    setup = next(i for i, c in enumerate(nb.cells) if "extra code – Colab이면 dogcat_lib" in c.source)
+    nb.cells = nb.cells[: setup + 1]  # the title, the parameters and the two setup cells
+    only_setup = tmp_path / "setup_only.ipynb"
+    nbformat.write(nb, only_setup)
+    kernel, python = new_runtime(tmp_path, "runtime-1")
+    with pytest.raises(Exception, match="SystemExit"):
+        execute(only_setup, tmp_path / "setup_run.ipynb", kernel, {})
+    errors = [
+        o for c in nbformat.read(tmp_path / "setup_run.ipynb", as_version=4).cells
+        if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"
+    ]  # fmt: skip
+    assert len(errors) == 1 and errors[0].ename == "SystemExit"
+    message = errors[0].evalue
+    assert message.startswith(f"dogcat_lib {__version__}을 설치하지 못했습니다: (1) make colab")
+    assert "My Drive/dogcat/" in message and "인터넷 연결" in message and "(pip: " in message
+    assert "\n" not in message and not installed_dogcat(python)
