@@ -82,7 +82,9 @@ format: $(STAMP)  ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-COLAB_PYTHON ?= $(shell python3.12 -c "" 2>/dev/null && echo python3.12 || echo $(PYTHON))  # Colab runs 3.12
+# Colab runs Python 3.12: the first 3.12 found (on PATH, or pyenv's), else this machine's Python.
+COLAB_PYTHON ?= $(firstword $(foreach p,python3.12 $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12),\
+	$(shell $(p) -c "" 2>/dev/null && echo $(p))) $(PYTHON))
 COLAB_VENV   ?= .venv-colab
 colab-stack:  ## unit tests + notebooks 02 and 04 on Colab's own versions (constraints/colab.txt), in .venv-colab
 	$(COLAB_PYTHON) -m venv $(COLAB_VENV)

@@ -138,19 +138,23 @@ def test_notebook_03s_improved_cnn_is_build_improved_cnn(notebook_03):
 
 
 def test_notebook_03s_transfer_phases_are_build_transfer_cnn_and_fine_tune(notebook_03):
-    from dogcat_lib import build_transfer_cnn, fine_tune
+    from dogcat_lib import build_transfer_cnn, fine_tune, get_strategy
 
     ours, base = notebook_03["transfer_cnn"]((80, 80, 1), pretrained=False)
     library = build_transfer_cnn((80, 80, 1), weights=None)
     assert architecture(ours) == architecture(library)
     assert trainable(ours) == trainable(library) == 577  # phase 1: only the new head learns
+    assert ours.optimizer.get_config() | {"name": ""} == library.optimizer.get_config() | {"name": ""}
     code = cell_with("03_beat_overfitting.ipynb", "base.trainable = True")
-    phase_two = code.split("with get_strategy().scope():")[0]  # unfreeze the top 30, BatchNorm frozen
+    phase_two = code.split("    print(")[0]  # unfreeze the top 30, BatchNorm frozen, recompile lower
     phase_two = phase_two.replace('if "transfer" in wanted and FINE_TUNE_EPOCHS:', "if True:")
-    exec(compile(phase_two, "notebook 03, phase 2", "exec"), {"base": base, "layers": keras.layers})
-    ours.compile(optimizer=keras.optimizers.Adam(1e-5), loss="binary_crossentropy", metrics=["accuracy"])
+    names = {"base": base, "layers": keras.layers, "keras": keras, "transfer": ours}
+    names["get_strategy"] = get_strategy
+    exec(compile(phase_two, "notebook 03, phase 2", "exec"), names)
     fine_tune(library, top_layers=30, learning_rate=1e-5)
     assert trainable(ours) == trainable(library) > 577
+    assert ours.optimizer.get_config() | {"name": ""} == library.optimizer.get_config() | {"name": ""}
+    assert ours.loss == library.loss == "binary_crossentropy"
     assert [layer.trainable for layer in base.layers] == [
         layer.trainable for layer in next(la for la in library.layers if isinstance(la, keras.Model)
                                           and la.name != "augmentation").layers
