@@ -33,7 +33,7 @@ def prepare_smoke_data(out_dir: Path) -> dict[str, dict]:
     """Generated photos and CSVs in ``out_dir``, and each notebook's smoke parameters."""
     import numpy as np
 
-    from dogcat_lib import make_sample, preprocess_to_csv, read_csv, write_csv
+    from dogcat_lib import make_sample, preprocess_to_csv, read_csv, write_csv, write_exclusions
 
     out_dir.mkdir(parents=True, exist_ok=True)
     sample = make_sample(out_dir / "sample", n_per_class=12, unlabelled=3)
@@ -42,10 +42,11 @@ def prepare_smoke_data(out_dir: Path) -> dict[str, dict]:
     X, y = read_csv(out_dir / "train.csv")
     write_csv(X, y, out_dir / "train.csv.zst", seed=None)  # read as it would be from Drive
     assert np.bincount(y).tolist() == [12, 12]
+    excluded = write_exclusions({"dog.3.jpg": "not a cat or dog"}, out_dir / "01" / "exclusions.csv")
     return {
         "01_preprocess_local.ipynb": {
             "SOURCE": str(sample / "train"), "OUT_CSV": str(out_dir / "01" / "smoke.csv"),
-            "SIZE": 32, "LIMIT": None, "SEED": 1,
+            "SIZE": 32, "LIMIT": None, "SEED": 1, "EXCLUDE": str(excluded),
         },
         "02_train_colab.ipynb": {
             "CSV_PATH": str(out_dir / "train.csv.zst"), "EPOCHS": 1, "BATCH_SIZE": 8, "SEED": 0,
@@ -68,9 +69,10 @@ def prepare_smoke_data(out_dir: Path) -> dict[str, dict]:
 CHECKS = {
     "01_preprocess_local.ipynb": """
 X_check, y_check = read_csv(OUT_CSV)
-assert X_check.dtype == np.uint8 and X_check.shape == (24, 32 * 32), X_check.shape
-assert np.bincount(y_check).tolist() == [12, 12]
+assert X_check.dtype == np.uint8 and X_check.shape == (23, 32 * 32), X_check.shape
+assert np.bincount(y_check).tolist() == [12, 11]  # EXCLUDE: the marked dog.3.jpg is left out
 assert "cat.999.jpg" in dict(skipped.items), "the broken photo is skipped with its reason"
+assert skipped.counts() == {"empty file (0 bytes)": 1, f"excluded by {EXCLUDE}": 1}, skipped.counts()
 """,
     "02_train_colab.ipynb": """
 for name in ("model.keras", "history.csv", "submission.csv", "figures/history.png", "figures/confusion.png"):
