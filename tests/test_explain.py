@@ -55,23 +55,80 @@ def region_mask() -> np.ndarray:
     return mask
 
 
+def region_cnn(kind: str) -> keras.Model:
+    """A small CNN in one of the three shapes the package's models take: a ``Sequential`` (the
+    reference CNN), a functional graph with separate activations (the improved CNN), and a nested
+    backbone model called inside a functional one (the transfer CNN)."""
+    conv = [
+        keras.layers.Conv2D(8, 3, padding="same", activation="relu"),
+        keras.layers.MaxPooling2D(),
+        keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
+    ]
+    head = [keras.layers.Flatten(), keras.layers.Dense(1, activation="sigmoid")]
+    if kind == "sequential":
+        return keras.Sequential([keras.Input((SIZE, SIZE, 1)), keras.layers.Rescaling(1 / 255), *conv, *head])
+    inputs = keras.Input((SIZE, SIZE, 1))
+    x = keras.layers.Rescaling(1 / 255)(inputs)
+    if kind == "functional":
+        x = keras.layers.Conv2D(8, 3, padding="same")(x)
+        x = keras.layers.Activation("relu")(x)
+        x = keras.layers.MaxPooling2D()(x)
+        x = keras.layers.Conv2D(16, 3, padding="same", name="last_conv")(x)
+        x = keras.layers.Activation("relu")(x)
+    else:  # "nested"
+        backbone_in = keras.Input((SIZE, SIZE, 1))
+        y = backbone_in
+        for layer in conv:
+            y = layer(y)
+        x = keras.Model(backbone_in, y, name="backbone")(x)
+    for layer in head:
+        x = layer(x)
+    return keras.Model(inputs, x)
+
+
 @pytest.fixture(scope="module")
 def region_model():
     """A small CNN trained (3 epochs, ~2 s) to tell the marked photos apart."""
     set_seed(0)
     X, y = marked_photos(400, seed=0)
-    model = keras.Sequential([
-        keras.Input((SIZE, SIZE, 1)),
-        keras.layers.Rescaling(1 / 255),
-        keras.layers.Conv2D(8, 3, padding="same", activation="relu"),
-        keras.layers.MaxPooling2D(),
-        keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
-        keras.layers.Flatten(),
-        keras.layers.Dense(1, activation="sigmoid"),
-    ])  # fmt: skip
+    model = region_cnn("sequential")
     model.compile(keras.optimizers.Adam(1e-2), "binary_crossentropy", metrics=["accuracy"])
     model.fit(X[..., None].astype("float32"), y.astype("float32"), epochs=3, batch_size=32, verbose=0)
     return model
+
+
+def hand_made_region_cnn(kind: str) -> keras.Model:
+    """``region_cnn(kind)`` with weights set by hand so that it provably decides by the region alone.
+
+    conv 1 averages 3x3 pixels and fires only where they are bright (mean over 0.8: the region,
+    almost never noise); conv 2 averages those maps; the Dense layer adds up the region's cells
+    of the last feature map. The logit is then positive for the bright corner and the evidence
+    for dog lies exactly there: a Grad-CAM that maps anywhere else is wired wrong.
+    """
+    model = region_cnn(kind)
+    weighted = []
+    for layer in model.layers:
+        inner = layer.layers if isinstance(layer, keras.Model) else [layer]
+        weighted += [one for one in inner if one.weights]
+    conv1, conv2, dense = weighted
+    conv1.set_weights([np.full((3, 3, 1, 8), 1 / 9, np.float32), np.full(8, -0.8, np.float32)])
+    conv2.set_weights([np.full((3, 3, 8, 16), 1 / 72, np.float32), np.zeros(16, np.float32)])
+    half = SIZE // 2  # after the pooling
+    cells = np.zeros((half, half, 16), np.float32)
+    cells[REGION[0].start // 2 : REGION[0].stop // 2, REGION[1].start // 2 : REGION[1].stop // 2] = 1.0
+    dense.set_weights([cells.reshape(-1, 1), np.array([-5.0], np.float32)])
+    return model
+
+
+@pytest.mark.parametrize("kind", ["sequential", "functional", "nested"])
+def test_grad_cam_is_wired_right_in_every_shape_of_model(kind):
+    model = hand_made_region_cnn(kind)
+    X, y = marked_photos(8, seed=2)
+    proba = predict_proba(model, X.reshape(len(X), -1))
+    np.testing.assert_array_equal(proba > 0.5, y == 1)  # the hand-made rule decides
+    for image in X[y == 1]:
+        assert heat_ratio(explain(model, image)) > 5, "the evidence for dog is the bright corner"
+        assert heat_ratio(explain(model, image, target=0)) < 1, "and none of it is evidence for cat"
 
 
 def heat_ratio(heat: np.ndarray) -> float:
