@@ -20,6 +20,8 @@ DEMO_EPOCHS ?= 8
 BUDGET ?= 20
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONDONTWRITEBYTECODE := 1
+# Python 3.12 kernels (make colab-stack) print a debugger notice per notebook without this
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: setup data demo colab test unit notebooks colab-stack lint format bench bench-accuracy clean help
 
@@ -104,6 +106,7 @@ bench: $(STAMP)  ## speed and memory vs the course's code, on ../shared/data; re
 	$(PY) bench/bench_compression.py
 	$(PY) bench/bench_training.py --accuracy-minutes 0
 	$(PY) bench/bench_input_sizes.py
+	$(PY) bench/bench_reduced_decoding.py
 	$(PY) bench/tables.py
 
 bench-accuracy: $(STAMP)  ## reference vs improved CNN, same split and budget (BUDGET=20 min each), real sample

@@ -170,6 +170,23 @@ def input_sizes(korean: bool = False) -> str:
     return "\n".join([*rows, "", _source(results, "input_sizes.json", korean)])
 
 
+def reduced_decoding(korean: bool = False) -> str:
+    """libjpeg's reduced-size decoding (the removed ``--fast``) against the course's full decode."""
+    results = load("reduced_decoding")
+    rows = [
+        f"| decoding {results['photos']} photos of {results['side']} px, + resize to 80x80 gray | seconds | "
+        "speed-up | mean abs. difference from the course's pixels (of 255) |",
+        "|---|---|---|---|",
+        f"| `IMREAD_GRAYSCALE` (the course's) | {results['full']['seconds']:.2f} | 1.00x | 0 |",
+    ]
+    for r in results["reduced"]:
+        rows.append(
+            f"| `IMREAD_REDUCED_GRAYSCALE_{r['factor']}` | {r['seconds']:.2f} | {r['speedup']:.2f}x | "
+            f"{r['mean_abs_diff']:.2f} (max {r['max_abs_diff']}) |"
+        )
+    return "\n".join([*rows, "", _source(results, "reduced_decoding.json")])
+
+
 TABLES: dict[str, Callable[..., str]] = {
     "preprocessing": preprocessing,
     "reading": reading,
@@ -177,6 +194,7 @@ TABLES: dict[str, Callable[..., str]] = {
     "training": training,
     "accuracy": accuracy,
     "input_sizes": input_sizes,
+    "reduced_decoding": reduced_decoding,
 }
 
 # the results file of each table, where its name differs
