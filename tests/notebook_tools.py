@@ -89,6 +89,8 @@ for name in ("reference", "improved", "transfer", "transfer-fine-tuned"):
 assert (run_dir / "comparison.png").is_file()
 assert set(results) == {"reference", "improved", "transfer"}
 assert len(histories["transfer"]["val_loss"]) == 2  # 1 frozen epoch + 1 fine-tuning epoch
+assert trainable_params(without_augmentation) == trainable_params(with_augmentation) > 0  # exercise 2
+assert len(without_augmentation.layers) == len(with_augmentation.layers) - 2  # no Input, no augmentation
 """,
     "04_inside_the_cnn.ipynb": """
 from dogcat_lib import build_dataset, read_exclusions
