@@ -13,7 +13,8 @@ after ``dogcat preprocess SAMPLE -o CSV`` and ``dogcat train CSV -o BEFORE`` (th
    are evaluated on the SAME test photos. ``--control`` also trains once without as many
    randomly chosen unmarked photos: how much removing photos moves the accuracy by chance.
 
-Writes ``OUT/exclusions.json`` and prints a Markdown table. Takes as long as the training runs.
+Writes ``OUT/exclusions.json`` (``--results``: also ``bench/results/exclusions.json``, the figures
+notebook 04 quotes) and prints a Markdown table. Takes as long as the training runs.
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import add_common_arguments, machine, sample_missing
+from common import RESULTS, add_common_arguments, machine, sample_missing
 
 
 def named_rows(sample: Path, csv: Path, seed: int):
@@ -128,10 +130,13 @@ def compare(args) -> None:
         runs[label] = {"accuracy": result.accuracy, "loss": result.loss, "removed": len(drop),
                        "epochs": epochs, "best_epoch": history.best_epoch, "splits": sizes}  # fmt: skip
         print(f"{label}: test accuracy {result.accuracy:.4f}, loss {result.loss:.4f}", flush=True)
-    report = {"machine": machine(), "test_photos": len(parts["test"]),
-              "exclusions": str(args.exclusions), "marked": len(marked), "runs": runs}  # fmt: skip
+    report = {"machine": machine(), "date": datetime.now().strftime("%Y-%m-%d %H:%M"),
+              "test_photos": len(parts["test"]), "seed": args.seed, "marked": len(marked),
+              "marks": dict(sorted(marks.items())), "runs": runs}  # fmt: skip
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "exclusions.json").write_text(json.dumps(report, indent=2) + "\n")
+    if args.results:  # the figures notebook 04 quotes: committed, the models are not
+        (RESULTS / "exclusions.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nsame {len(parts['test'])} test photos; {epochs} epochs each (as before), seed {args.seed}\n")
     print("| model | photos removed | train / val rows | best epoch | test accuracy | test loss |")
     print("|---|---|---|---|---|---|")
@@ -152,6 +157,7 @@ def main() -> int:
     parser.add_argument("--control", action="store_true", help="compare: also drop as many random photos")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("-o", "--out", type=Path, required=True)
+    parser.add_argument("--results", action="store_true", help="compare: also write bench/results/")
     args = parser.parse_args()
     if sample_missing(args, "exclusions benchmark"):
         return 0
