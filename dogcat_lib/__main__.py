@@ -20,6 +20,7 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 from . import __version__
 from .plumbing.errors import DogcatError
@@ -42,8 +43,16 @@ def _positive_float(text: str) -> float:
     return value
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse with a mistyped command line told in one line (exit 2), without the usage block
+    above it: ``--help`` shows the usage. The subcommands' parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (`{self.prog} --help` lists the options)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="dogcat", description="Dogs vs. Cats course tools: photos -> one CSV -> a Keras CNN."
     )
     parser.add_argument("--version", action="version", version=f"dogcat {__version__}")

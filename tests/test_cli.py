@@ -71,7 +71,9 @@ def test_preprocess_failures_exit_non_zero_with_one_line(tmp_path, photo_folder,
     if case == "bad-limit":
         with pytest.raises(SystemExit) as exit_info:
             main([*args, "--limit", "0"])
-        assert exit_info.value.code == 2
+        assert exit_info.value.code == 2  # a mistyped command line: one line too, no usage block
+        err = capsys.readouterr().err
+        assert err.startswith("dogcat preprocess: error: argument --limit: ") and err.count("\n") == 1
         return
     assert main(args) != 0
     err = capsys.readouterr().err.strip()
