@@ -74,15 +74,18 @@ OFFLINE = {
 }
 
 
+FARM, STANDIN = "colab-site", "standin"  # under the test's temp folder, shared by its runtimes
+
+
 def package_farm(tmp: Path) -> Path:
     """This environment's packages, linked one by one, dogcat left out: what Colab has installed."""
     site = Path(sysconfig.get_paths()["purelib"])
-    farm = tmp / "colab-site"
+    farm = tmp / FARM
     farm.mkdir()
     for entry in site.iterdir():
         if not entry.name.lower().startswith(("dogcat", "__editable__", "_dogcat", "pip")):
             (farm / entry.name).symlink_to(entry)
-    standin = tmp / "standin" / "google" / "colab"
+    standin = tmp / STANDIN / "google" / "colab"
     standin.mkdir(parents=True)
     (standin / "__init__.py").write_text(STANDIN_INIT)
     (standin / "drive.py").write_text(STANDIN_DRIVE)
@@ -99,7 +102,7 @@ def new_runtime(tmp: Path, name: str) -> tuple[str, Path]:
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         capture_output=True, text=True, check=True,
     ).stdout.strip()  # fmt: skip
-    Path(env_site, "colab_sim.pth").write_text(f"{tmp / 'standin'}\n{tmp / 'colab-site'}\n")
+    Path(env_site, "colab_sim.pth").write_text(f"{tmp / STANDIN}\n{tmp / FARM}\n")
     probe = subprocess.run([str(python), "-c", "import dogcat_lib"], capture_output=True, cwd=tmp)
     assert probe.returncode != 0, "the simulated Colab must not see this environment's dogcat_lib"
     startup = tmp / name / "ipython" / "profile_default" / "startup"
@@ -153,7 +156,7 @@ def colab(tmp_path, monkeypatch):
     monkeypatch.setenv("COLAB_SIM_UPLOADS", str(uploads))
     monkeypatch.delenv("DOGCAT_DATA", raising=False)
     yield tmp_path, uploads, mount
-    shutil.rmtree(tmp_path / "colab-site")  # links into this environment: not for later cleanup to follow
+    shutil.rmtree(tmp_path / FARM)  # links into this environment: not for later cleanup to follow
 
 
 def execute(notebook: Path, out: Path, kernel: str, parameters: dict) -> Path:
