@@ -16,7 +16,6 @@ import argparse
 import os
 import sys
 import time
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,6 +39,16 @@ def _positive_float(text: str) -> float:
     value = float(text)
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1, not {text}") from None
+    if not 0.0 <= value <= 1.0:  # NaN too
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
     return value
 
 
@@ -243,9 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument(
         "--layer", default=None, help="the layer whose feature maps to read (default: the last conv block)"
     )
-    ex.add_argument(
-        "--alpha", type=float, default=0.4, help="opacity of the heatmap over the photo (default 0.4)"
-    )
+    ex.add_argument("--alpha", type=_fraction, default=0.4, help="heatmap opacity, 0..1 (default 0.4)")
     ex.set_defaults(func=cmd_explain)
     return parser
 
@@ -308,6 +315,12 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     from .data.sample import make_sample
 
+    out_path = args.output
+    if out_path.suffix.lower() != ".zip" and out_path.exists():
+        if not out_path.is_dir():
+            raise DogcatError(f"-o {out_path} is a file: name a new folder, or a .zip")
+        if any(out_path.iterdir()):  # old photos would stay beside the new ones and be read too
+            raise DogcatError(f"-o {out_path} is a folder that is not empty: name a new folder (or empty it)")
     out = make_sample(args.output, n_per_class=args.per_class, seed=args.seed, unlabelled=args.unlabelled)
     print(
         f"wrote {out}: {2 * args.per_class} labelled synthetic photos"
@@ -391,9 +404,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     if args.output is not None:
         check_not_an_input(args.output, [args.model, args.source], option="-o")
+    from .data.sources import is_zip
     from .learn.predict import predict, predict_photo, write_submission
 
-    if args.output is None and args.source.is_file() and not zipfile.is_zipfile(args.source):
+    if args.output is None and args.source.is_file() and not is_zip(args.source):
         print(predict_photo(args.model, args.source).line())  # one photo: one line
         return 0
     frame = predict(args.model, args.source, progress=not args.quiet)
@@ -436,8 +450,6 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
     if args.output.exists() and not args.output.is_dir():
         raise DogcatError(f"-o {args.output} is a file: give a folder, e.g. runs/inside")
-    if not 0.0 <= args.alpha <= 1.0:
-        raise DogcatError(f"--alpha must be between 0 and 1, not {args.alpha:g}")
     for photo in args.photos:  # every input is checked before anything is written
         if not photo.exists():
             raise DogcatError(f"{photo} does not exist: pass photo files")

@@ -163,7 +163,10 @@ def decode_stream(
     cv_threads = cv2.getNumThreads()
     cv2.setNumThreads(1)  # our threads already use every core; avoid oversubscription
     try:
-        with tqdm(total=len(wanted), desc="decoding", unit="img", disable=not progress) as bar:
+        # leave=False: a finished bar is cleared, so a summary or an error line stands alone below it
+        with tqdm(
+            total=len(wanted), desc="decoding", unit="img", disable=not progress or not wanted, leave=False
+        ) as bar:
             decode = partial(_decode_batch, src, spec=spec)
             for rows, labels, names, failures in ordered_map(decode, batches, workers):
                 bar.update(len(names) + len(failures))

@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 
 from ..plumbing.atomic import atomic_write_bytes
 from ..plumbing.errors import DatasetError
+from .sources import open_regular
 
 #: The reasons the cleaner's buttons write.
 EXCLUSION_REASONS = ("wrong label", "not a cat or dog")
@@ -57,7 +58,14 @@ def read_exclusions(path: str | os.PathLike) -> Exclusions:
     """Read an exclusions file; :class:`DatasetError` (one line, naming the file) if it is not one."""
     path_text = os.fspath(path)
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        file = open_regular(Path(path).expanduser())  # a FIFO would block forever: not waited on
+        if file is None:
+            raise DatasetError(
+                f"exclusions file {path_text} is not a regular file (a folder, a device or a pipe?): "
+                "give the name,reason file"
+            )
+        with file:
+            text = file.read().decode("utf-8-sig")
     except FileNotFoundError:
         raise DatasetError(
             f"exclusions file {path_text} does not exist: mark photos with the cleaner (notebook 04) "

@@ -233,9 +233,33 @@ def open_source(source: str | os.PathLike) -> FolderSource | ZipSource:
             "train.zip or a folder of photos"
         )
     if not zipfile.is_zipfile(file):
+        file.seek(0)
+        damaged = file.read(len(ZIP_MAGIC)) == ZIP_MAGIC
         file.close()
+        if damaged:
+            raise DatasetError(
+                f"source {path} is a damaged zip (cut short? its table of contents at the end is "
+                "missing): download or copy it again"
+            )
         raise DatasetError(f"source {path} is neither a folder nor a zip file")
     return ZipSource(path, file)
+
+
+#: How every zip file starts, whole or cut short (an empty zip starts with its end record).
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+def is_zip(path: str | os.PathLike) -> bool:
+    """True for a zip file, whole or damaged (a download cut short still starts like a zip);
+    False for anything else, a pipe or device included (nothing is waited on)."""
+    try:
+        file = open_regular(path)
+    except OSError:
+        return False
+    if file is None:
+        return False
+    with file:
+        return file.read(len(ZIP_MAGIC)) == ZIP_MAGIC or zipfile.is_zipfile(file)
 
 
 def open_regular(path: str | os.PathLike):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -21,7 +20,7 @@ from ..data.images import decode_pixels, load_pixels
 from ..data.imagespec import ImageSpec
 from ..data.labels import CLASS_NAMES, IMAGE_EXTENSIONS
 from ..data.photo import open_photo
-from ..data.sources import SkipReport, open_source
+from ..data.sources import SkipReport, is_zip, open_source
 from ..plumbing.atomic import atomic_write_bytes
 from ..plumbing.errors import DatasetError, ImageError
 from .evaluation import check_output, predict_proba
@@ -47,7 +46,7 @@ def predict(
     decodable photos are left out and listed in ``df.attrs["skipped"]`` (a SkipReport).
     """
     path = Path(source).expanduser()
-    single = path.is_file() and not zipfile.is_zipfile(path)
+    single = path.is_file() and not is_zip(path)
     src = None if single else open_source(path)  # a device or pipe is refused before the model loads
     try:
         model = _as_model(model)

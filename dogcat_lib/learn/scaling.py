@@ -17,6 +17,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from ..data.imagespec import ImageSpec
+from ..data.labels import CLASS_NAMES
 from ..plumbing.errors import DatasetError
 
 
@@ -63,6 +64,13 @@ def split_dataset(
     for name, value in (("test_size", test_size), ("val_size", val_size)):
         if not 0.0 < value < 1.0:
             raise DatasetError(f"{name} must be a fraction between 0 and 1, not {value}")
+    counts = np.bincount(y.astype(np.int64), minlength=2) if len(y) else np.zeros(2, np.int64)
+    if len(counts) == 2 and counts.min() == 0:
+        only = CLASS_NAMES[int(np.argmax(counts))]
+        raise DatasetError(
+            f"all {len(y):,} rows are {only}s: telling cats from dogs needs photos of both "
+            "(was the CSV made from one class's folder, or cut by --limit?)"
+        )
     X_rest, X_test, y_rest, y_test = _stratified_split(
         X, y, test_size, seed, "the test set off the CSV's rows"
     )

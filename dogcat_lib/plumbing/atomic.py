@@ -85,6 +85,8 @@ def _create_temp(path: Path) -> tuple[int, Path]:
             return os.open(tmp, flags, 0o666), tmp
         except FileExistsError:
             continue
+        except OSError as exc:  # a folder we may not write to: name the output, not our temp file
+            raise OSError(exc.errno, exc.strerror, os.fspath(path)) from None
     raise FileExistsError(errno.EEXIST, "could not create a temporary file beside it", str(path))
 
 

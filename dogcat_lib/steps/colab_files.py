@@ -25,12 +25,20 @@ def build_wheel(out_dir: str | os.PathLike = "dist") -> Path:
     if repo is None:
         raise DogcatError("building the wheel needs the repository: run this from a clone (pip install -e .)")
     out = Path(out_dir).resolve()
+    if out.exists() and not out.is_dir():
+        raise DogcatError(f"-o {out_dir} is a file: the wheel goes into a folder (e.g. dist/)")
     command = [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(repo)]
     done = subprocess.run(command, capture_output=True, text=True)
     wheel = out / f"dogcat-{__version__}-py3-none-any.whl"
     if done.returncode != 0 or not wheel.is_file():
-        last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise DogcatError(f"could not build the wheel ({last[0]}): pip install build, then run it again")
+        output = done.stderr + done.stdout
+        if "No module named build" in output:
+            raise DogcatError("building the wheel needs the `build` package: pip install build, then again")
+        last = next((line.strip() for line in reversed(output.splitlines()) if line.strip()), "no output")
+        raise DogcatError(
+            f"could not build the wheel: {last[:200]} (python -m build fetches setuptools from the "
+            "package index: connect to the internet once and run it again)"
+        )
     return wheel
 
 
