@@ -64,9 +64,9 @@ def split_dataset(
     for name, value in (("test_size", test_size), ("val_size", val_size)):
         if not 0.0 < value < 1.0:
             raise DatasetError(f"{name} must be a fraction between 0 and 1, not {value}")
-    counts = np.bincount(y.astype(np.int64), minlength=2) if len(y) else np.zeros(2, np.int64)
-    if len(counts) == 2 and counts.min() == 0:
-        only = CLASS_NAMES[int(np.argmax(counts))]
+    classes = np.unique(y)
+    if len(classes) == 1 and int(classes[0]) in (0, 1):  # (no rows: the split below says so)
+        only = CLASS_NAMES[int(classes[0])]
         raise DatasetError(
             f"all {len(y):,} rows are {only}s: telling cats from dogs needs photos of both "
             "(was the CSV made from one class's folder, or cut by --limit?)"
