@@ -8,6 +8,7 @@ at once, and the atomic writers' temp files stay behind. Only the CLI installs t
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,7 +29,13 @@ class Terminated(BaseException):
         return signal.Signals(self.signum).name
 
 
+def _ignore_unraisable(unraisable) -> None:
+    """After a stop signal: an object left half-built by the interruption (a progress bar whose
+    constructor was cut short) may fail in its ``__del__``; that is not the user's error line."""
+
+
 def _raise(signum, frame) -> None:
+    sys.unraisablehook = _ignore_unraisable  # the command is ending: one line, not a traceback
     raise Terminated(signum)
 
 
