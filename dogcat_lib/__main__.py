@@ -21,11 +21,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
-from . import __version__
 from .plumbing.errors import DogcatError
 from .plumbing.paths import check_not_an_input
 from .plumbing.quiet import native_stderr_silenced
 from .plumbing.signals import Terminated, clean_exit_on_signals
+from .plumbing.version import __version__
 
 
 def _positive_int(text: str) -> int:
@@ -258,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_preprocess(args: argparse.Namespace) -> int:
-    from .steps.preprocess import check_output_path, preprocess_to_csv
+    from .data.dataset import check_output_path, preprocess_to_csv
 
     if args.compress is not None:
         from .data.csvio import with_compression
@@ -339,8 +339,7 @@ def cmd_download(args: argparse.Namespace) -> int:
 
 
 def cmd_colab(args: argparse.Namespace) -> int:
-    from .colab import project_path
-    from .steps.colab_files import build_wheel, upload_list
+    from .colab import build_wheel, project_path, upload_list
 
     wheel = build_wheel(args.output)
     csv = args.csv if args.csv is not None else project_path("data/dogs-vs-cats.csv.zst")
@@ -350,7 +349,7 @@ def cmd_colab(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .steps.train_csv import train_from_csv
+    from .learn.training import train_from_csv
 
     run = train_from_csv(
         args.csv,
@@ -367,11 +366,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         model_options={"weights": None} if args.no_pretrained and args.model == "transfer" else None,
         mixed_precision=args.mixed_precision,
     )
-    history = run.history
-    resumed = f" (continued after epoch {history.resumed_from})" if history.resumed_from else ""
+    resumed = f" (continued after epoch {run.resumed_from})" if run.resumed_from else ""
     print(
-        f"trained {args.model} on {run.splits.sizes()['train']:,} photos: {history.epochs_run} epochs"
-        f"{resumed} in {run.seconds:.0f} s, stopped by {history.stopped_by}; best epoch {history.best_epoch}"
+        f"trained {args.model} on {run.splits.sizes()['train']:,} photos: {len(run.history)} epochs"
+        f"{resumed} in {run.seconds:.0f} s, stopped by {run.stopped_by}; best epoch {run.best_epoch}"
     )
     print(run.evaluation.report())
     print(f"wrote {run.out_dir}/: model.keras, history.csv, metrics.json, figures/")

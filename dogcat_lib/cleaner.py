@@ -1,14 +1,15 @@
-"""Find the mislabelled photos (notebook 04, section 4): rank them, page through them, mark them.
+"""Find the mislabelled photos (notebook 04, section 4): page through the suspects, mark them.
 
-Kaggle's training photos include wrong labels and odd ones (cartoons, people, no animal). The
-photos the model gets most confidently wrong, and then those with the highest loss, are where
-they hide. :class:`PhotoCleaner` shows them one at a time (ipywidgets) with buttons that mark a
-photo "wrong label" or "not a cat or dog"; every mark is saved at once, atomically, to an
-exclusions file that ``dogcat preprocess --exclude FILE`` honours.
+Kaggle's training photos include wrong labels and odd ones (cartoons, people, no animal); the
+photos the model gets most confidently wrong, those with the highest loss, are where to look
+first (notebook 04 ranks them with Keras' own loss). :class:`PhotoCleaner` shows them one at a time
+(ipywidgets) with buttons that mark a photo "wrong label" or "not a cat or dog"; every mark is saved
+at once, atomically, to an exclusions file that ``dogcat preprocess --exclude FILE`` honours.
 
-The buttons call plain methods (:meth:`PhotoCleaner.mark_wrong_label`, :meth:`~PhotoCleaner.next`...),
-so a test or a script drives the cleaner without a browser. Only APIs that ipywidgets 7 (Colab)
-and 8 share are used. ipywidgets is imported when a cleaner is made, never at import time.
+fastai's ``ImageClassifierCleaner`` does this for fastai's own data: this one reads the course's
+folder or zip. The buttons call plain methods (:meth:`PhotoCleaner.mark_wrong_label`,
+:meth:`~PhotoCleaner.next`...), so a script drives it too. Only APIs that ipywidgets 7 (Colab) and
+8 share are used; ipywidgets is imported when a cleaner is made, never at import time.
 """
 
 from __future__ import annotations
@@ -27,37 +28,6 @@ from .data.labels import CLASS_NAMES
 from .data.photo import decode_photo
 from .plumbing.errors import MissingDependency
 
-_EPSILON = 1e-7  # Keras clips probabilities so in its binary cross-entropy
-
-
-def suspects_frame(proba: np.ndarray, y: np.ndarray, names: list[str] | None = None) -> pd.DataFrame:
-    """Photos ranked by loss, highest first: the confidently wrong ones lead, most confident first.
-
-    ``proba``: (n,) P(dog); ``y``: (n,) labels 0 cat / 1 dog; ``names``: the photos' names
-    (default: the row numbers). Columns: ``row`` (index into the inputs), ``name``, ``label``,
-    ``class`` (the label's name), ``dog_probability``, ``loss`` (binary cross-entropy, as Keras
-    computes it) and ``wrong`` (the model predicts the other class). With one sigmoid output
-    the two orders coincide: a wrong answer costs more than ln 2 and a right one less, and among
-    the wrong ones the loss grows with the confidence. Notebook 04, section 4.
-    """
-    y = np.asarray(y).astype(np.int64).reshape(-1)
-    proba = np.asarray(proba, np.float32).reshape(-1)
-    if proba.shape != y.shape:
-        raise ValueError(f"{len(proba)} probabilities for {len(y)} labels")
-    p = np.clip(proba.astype(np.float64), _EPSILON, 1 - _EPSILON)
-    loss = -(y * np.log(p) + (1 - y) * np.log(1 - p))
-    frame = pd.DataFrame({
-        "row": np.arange(len(y)),
-        "name": list(names) if names is not None else [str(i) for i in range(len(y))],
-        "label": y.astype(np.uint8),
-        "class": [CLASS_NAMES[v] for v in y],
-        "dog_probability": proba,
-        "loss": loss,
-        "wrong": (proba > 0.5) != (y == 1),
-    })  # fmt: skip
-    order = np.lexsort((frame["row"].to_numpy(), -loss))  # by loss, ties by row
-    return frame.iloc[order].reset_index(drop=True)
-
 
 def _png(image: np.ndarray) -> bytes:
     """PNG bytes of an RGB (H, W, 3) or gray (H, W) uint8 image."""
@@ -72,11 +42,12 @@ def _png(image: np.ndarray) -> bytes:
 class PhotoCleaner:
     """Page through suspect photos and mark the wrong or odd ones (an ipywidgets cleaner).
 
-    ``suspects``: :func:`suspects_frame` / :func:`~dogcat_lib.rank_suspects`'s DataFrame (the
-    first ``n`` rows are shown). The photos come from ``source`` (the folder or zip they were
-    read from: the original photo is shown) or from ``X`` (the uint8 rows the model saw, indexed
-    by the ``row`` column). Marks are loaded from ``exclusions`` when it exists and saved there
-    (atomically) after every change; marks of photos not in ``suspects`` are kept.
+    ``suspects``: a DataFrame with columns ``name``, ``label`` (0/1), ``dog_probability`` and
+    ``loss``, worst first (the first ``n`` rows are shown). The photos come from ``source`` (the
+    folder or zip they were read from: the original photo is shown) or from ``X`` (the uint8 rows
+    the model saw, indexed by the DataFrame's index). Marks are loaded from ``exclusions`` when it
+    exists and saved there (atomically) after every change; marks of photos not in ``suspects``
+    are kept.
 
     In a notebook, the cleaner's last line displays it. Every button calls a method:
     ``previous``/``next``, ``mark_wrong_label``, ``mark_not_cat_or_dog``, ``keep`` (un-mark).
@@ -98,7 +69,7 @@ class PhotoCleaner:
             raise MissingDependency("the cleaner needs ipywidgets: pip install ipywidgets") from exc
         if source is None and X is None:
             raise ValueError("give the photos to show: source= (the folder or zip) or X= (the rows)")
-        self.suspects = suspects.iloc[:n].reset_index(drop=True) if n is not None else suspects
+        self.suspects = suspects.iloc[:n] if n is not None else suspects
         if len(self.suspects) == 0:
             raise ValueError("no photos to clean: the suspects table is empty")
         self.source, self.X, self.image_size = source, X, image_size
@@ -137,7 +108,7 @@ class PhotoCleaner:
     def _picture(self, row: pd.Series) -> np.ndarray:
         if self.source is not None:
             return decode_photo(read_photo(self.source, row["name"]), max_side=self.image_size)
-        pixels = np.asarray(self.X)[int(row["row"])]
+        pixels = np.asarray(self.X)[int(row.name)]
         spec = ImageSpec.from_pixels(pixels.size)
         image = pixels.reshape(spec.shape).squeeze()
         scale = max(1, self.image_size // spec.size)
@@ -150,7 +121,8 @@ class PhotoCleaner:
         mark = self.marks.get(row["name"], "-")
         self.caption.value = (
             f"<b>{self.index + 1}/{len(self)}</b> &nbsp; <code>{row['name']}</code> &nbsp; "
-            f"label <b>{row['class']}</b> &nbsp; P(dog) = {row['dog_probability']:.3f} &nbsp; "
+            f"label <b>{CLASS_NAMES[int(row['label'])]}</b> &nbsp; "
+            f"P(dog) = {row['dog_probability']:.3f} &nbsp; "
             f"loss {row['loss']:.2f} &nbsp; marked: {mark}"
         )
         self.image.value = _png(self._picture(row))

@@ -113,6 +113,11 @@ def huge_jpeg() -> bytes:
     return buffer.getvalue()
 
 
+def trainable_params(model) -> int:
+    """The trainable parameters of a Keras model (what ``model.summary()`` reports as trainable)."""
+    return int(sum(np.prod(w.shape) for w in model.trainable_weights))
+
+
 def sample_zip_or_skip() -> Path:
     """The real 4,000-photo sample, or a skip that says where it is expected."""
     path = Path(os.environ["DOGCAT_SAMPLE_ZIP"]) if os.environ.get("DOGCAT_SAMPLE_ZIP") else SAMPLE_ZIP

@@ -9,9 +9,17 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from dogcat_lib import DogcatError, build_model, trainable_params  # noqa: E402
+from conftest import trainable_params  # noqa: E402
+
+from dogcat_lib import DogcatError  # noqa: E402
 from dogcat_lib.__main__ import main  # noqa: E402
-from dogcat_lib.learn.models import augmentation, build_improved_cnn, build_transfer_cnn, fine_tune  # noqa: E402
+from dogcat_lib.learn.models import (  # noqa: E402
+    augmentation,
+    build_improved_cnn,
+    build_model,
+    build_transfer_cnn,
+    fine_tune,
+)
 
 
 def test_augmentation_changes_photos_only_while_training():

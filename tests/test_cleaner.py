@@ -1,4 +1,4 @@
-"""Find the mislabelled photos (notebook 04, section 4): the ranking, and the cleaner driven headlessly."""
+"""Find the mislabelled photos (notebook 04, section 4): the cleaner, driven headlessly."""
 
 from __future__ import annotations
 
@@ -7,41 +7,16 @@ import pandas as pd
 import pytest
 
 from dogcat_lib import PhotoCleaner, build_dataset, read_exclusions, write_exclusions
-from dogcat_lib.cleaner import suspects_frame
-
-
-def test_suspects_are_ranked_by_loss_the_confidently_wrong_first():
-    y = np.array([0, 1, 0, 1, 0, 1], np.uint8)
-    proba = np.array([0.10, 0.02, 0.97, 0.60, 0.55, 0.99], np.float32)
-    frame = suspects_frame(proba, y, [f"p{i}.jpg" for i in range(6)])
-    assert frame["name"].tolist() == ["p1.jpg", "p2.jpg", "p4.jpg", "p3.jpg", "p0.jpg", "p5.jpg"]
-    assert frame["wrong"].tolist() == [True, True, True, False, False, False]
-    assert frame["row"].tolist() == [1, 2, 4, 3, 0, 5]
-    assert frame["class"].tolist() == ["dog", "cat", "cat", "dog", "cat", "dog"]
-    assert frame["loss"].iloc[0] == pytest.approx(-np.log(0.02), rel=1e-5)
-    assert frame["loss"].is_monotonic_decreasing
-    assert list(frame.columns) == ["row", "name", "label", "class", "dog_probability", "loss", "wrong"]
-    assert suspects_frame(proba, y)["name"].tolist()[:2] == ["1", "2"]  # no names: the row numbers
-
-
-def test_rank_suspects_with_a_model(trained_run):
-    pytest.importorskip("tensorflow")
-    from dogcat_lib import rank_suspects
-    from dogcat_lib.learn.evaluation import predict_proba
-
-    splits = trained_run.splits
-    frame = rank_suspects(trained_run.model, splits.X_test, splits.y_test)
-    proba = predict_proba(trained_run.model, splits.X_test)
-    np.testing.assert_allclose(frame.sort_values("row")["dog_probability"], proba, rtol=1e-6)
-    assert len(frame) == len(splits.y_test) and frame["loss"].is_monotonic_decreasing
 
 
 @pytest.fixture()
 def suspects(photo_folder):
-    """The labelled photos of photo_folder with made-up P(dog), as rank_suspects would give them."""
+    """The labelled photos of photo_folder with made-up P(dog), ranked by loss as notebook 04 does."""
     X, y, names, _ = build_dataset(photo_folder, size=16, progress=False)
-    proba = np.linspace(0.05, 0.95, len(y)).astype(np.float32)
-    return suspects_frame(proba, y, names), X
+    proba = np.linspace(0.05, 0.95, len(y))
+    loss = -np.log(np.where(y == 1, proba, 1 - proba))
+    frame = pd.DataFrame({"name": names, "label": y, "dog_probability": proba, "loss": loss})
+    return frame.sort_values("loss", ascending=False), X
 
 
 def test_the_cleaner_marks_pages_and_saves_atomically(suspects, photo_folder, tmp_path):

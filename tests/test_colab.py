@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from dogcat_lib import DatasetError, find_csv, in_colab
-from dogcat_lib.colab import candidate_paths, output_folder, repository_root
+from dogcat_lib import DatasetError, find_csv
+from dogcat_lib.colab import candidate_paths, in_colab, output_folder, repository_root
 
 TYPED = [
     "dogcat/d.csv.zst",

@@ -172,7 +172,7 @@ def execute(notebook: Path, out: Path, kernel: str, parameters: dict) -> Path:
 @POSIX_ONLY
 def test_notebook_02_installs_from_drive_keeps_its_run_there_and_resumes(colab, tiny_csv, monkeypatch):
     from dogcat_lib import __version__, read_csv, write_csv
-    from dogcat_lib.steps.colab_files import build_wheel
+    from dogcat_lib.colab import build_wheel
 
     tmp_path, uploads, mount = colab
     wheel = build_wheel(uploads)

@@ -71,11 +71,11 @@ def test_write_is_atomic_a_failure_keeps_the_old_file(tmp_path, arrays, monkeypa
     before = path.read_bytes()
     calls = []
 
-    def failing(rows):
+    def failing(*rows):
         calls.append(1)
         if len(calls) > 1:
             raise OSError(28, "No space left on device")
-        return real(rows)
+        return real(*rows)
 
     real = csvio.format_rows
     monkeypatch.setattr(csvio, "format_rows", failing)

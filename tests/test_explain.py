@@ -1,4 +1,4 @@
-"""Where the CNN looks (notebook 04, sections 1-3): your photo's P(dog), Grad-CAM, feature maps, filters."""
+"""Where the CNN looks (``dogcat explain``): your photo's P(dog) and Grad-CAM in every shape of model."""
 
 from __future__ import annotations
 
@@ -12,19 +12,17 @@ from conftest import exif_jpeg, jpeg, pil_bytes  # noqa: E402
 from dogcat_lib import (  # noqa: E402
     DogcatError,
     ImageError,
+    ImageSpec,
     build_improved_cnn,
     build_reference_cnn,
     build_transfer_cnn,
-    conv_filters,
-    decode_pixels,
     explain,
-    feature_maps,
-    find_conv_layer,
     load_model,
     predict_photo,
-    set_seed,
 )
+from dogcat_lib.data.images import decode_pixels  # noqa: E402
 from dogcat_lib.learn.evaluation import predict_proba  # noqa: E402
+from dogcat_lib.learn.explain import find_conv_layer  # noqa: E402
 
 SIZE = 32
 REGION = (slice(0, 10), slice(22, 32))  # the top-right corner: a transposed or flipped map misses it
@@ -89,7 +87,7 @@ def region_cnn(kind: str) -> keras.Model:
 @pytest.fixture(scope="module")
 def region_model():
     """A small CNN trained (3 epochs, ~2 s) to tell the marked photos apart."""
-    set_seed(0)
+    keras.utils.set_random_seed(0)
     X, y = marked_photos(400, seed=0)
     model = region_cnn("sequential")
     model.compile(keras.optimizers.Adam(1e-2), "binary_crossentropy", metrics=["accuracy"])
@@ -150,7 +148,7 @@ def test_grad_cam_concentrates_on_the_region_that_decides_the_class(region_model
 @pytest.mark.parametrize("name", ["reference", "improved", "transfer"])
 def test_heatmap_has_the_inputs_size_and_range_for_every_model(models, name, tmp_path):
     model = models[name]
-    image = decode_pixels(jpeg(1, 3), SIZE)
+    image = decode_pixels(jpeg(1, 3), ImageSpec(SIZE))
     heat = explain(model, image)
     assert heat.shape == (SIZE, SIZE) and heat.dtype == np.float32
     assert np.isfinite(heat).all() and heat.min() >= 0 and heat.max() == pytest.approx(1.0)
@@ -163,7 +161,6 @@ def test_heatmap_has_the_inputs_size_and_range_for_every_model(models, name, tmp
     model.save(tmp_path / "model.keras")
     loaded = load_model(tmp_path / "model.keras")
     np.testing.assert_allclose(explain(loaded, image), heat, atol=1e-5)
-    assert feature_maps(loaded, image).keys() == feature_maps(model, image).keys()
 
 
 def test_the_last_conv_block_is_found_even_inside_a_nested_backbone(models):
@@ -174,9 +171,9 @@ def test_the_last_conv_block_is_found_even_inside_a_nested_backbone(models):
     assert transfer.container is not None and transfer.layer.name == "conv_1"
     assert transfer.name == f"{transfer.container.name}/conv_1"
     named = find_conv_layer(models["transfer"], "expanded_conv_project")
-    heat = explain(models["transfer"], decode_pixels(jpeg(0, 4), SIZE), layer=named.name)
+    heat = explain(models["transfer"], decode_pixels(jpeg(0, 4), ImageSpec(SIZE)), layer=named.name)
     assert heat.shape == (SIZE, SIZE)
-    heat = explain(models["improved"], decode_pixels(jpeg(0, 4), SIZE), layer="block3_conv1")
+    heat = explain(models["improved"], decode_pixels(jpeg(0, 4), ImageSpec(SIZE)), layer="block3_conv1")
     assert heat.shape == (SIZE, SIZE)
 
 
@@ -185,27 +182,10 @@ def test_no_conv_layer_or_an_unknown_one_is_a_clear_error(models):
     image = np.zeros((SIZE, SIZE), np.uint8)
     with pytest.raises(DogcatError, match="has no convolutional layer"):
         explain(dense, image)
-    with pytest.raises(DogcatError, match="has no convolutional layer"):
-        feature_maps(dense, image)
     with pytest.raises(DogcatError, match=r"no layer 'conv99'.*block4_conv2"):
         explain(models["improved"], image, layer="conv99")
-    with pytest.raises(DogcatError, match="is not a convolutional layer"):
-        conv_filters(models["improved"], layer="block1_bn1")
     with pytest.raises(DogcatError, match="does not fit the model's input 32x32 gray"):
         explain(models["reference"], np.zeros((80, 80), np.uint8))
-
-
-def test_feature_maps_and_filters_of_the_first_conv_layers(models):
-    image = decode_pixels(jpeg(0, 5), SIZE)
-    maps = feature_maps(models["reference"], image)
-    assert [m.shape for m in maps.values()] == [(32, 32, 32), (16, 16, 64)]
-    assert all(m.dtype == np.float32 and m.min() >= 0 for m in maps.values())  # after ReLU
-    improved = feature_maps(models["improved"], image, n_layers=3)
-    assert list(improved) == ["block1_conv1", "block2_conv1", "block3_conv1"]
-    nested = feature_maps(models["transfer"], image, n_layers=1)
-    assert len(nested) == 1 and next(iter(nested)).endswith("/conv")
-    assert conv_filters(models["reference"]).shape == (3, 3, 1, 32)
-    assert conv_filters(models["transfer"]).shape == (3, 3, 3, 16)  # MobileNet's first layer sees RGB
 
 
 def test_your_photo_through_the_model(trained_run, tmp_path):
@@ -213,7 +193,7 @@ def test_your_photo_through_the_model(trained_run, tmp_path):
     data = pil_bytes(1, 6, "PNG")
     result = predict_photo(model, data, name="my dog.png")
     assert result.name == "my dog.png" and result.image.shape[2] == 3
-    np.testing.assert_array_equal(result.pixels, decode_pixels(data, SIZE))
+    np.testing.assert_array_equal(result.pixels, decode_pixels(data, ImageSpec(SIZE)))
     assert result.dog_probability == pytest.approx(
         float(predict_proba(model, result.pixels.reshape(1, -1))[0])
     )
@@ -221,6 +201,6 @@ def test_your_photo_through_the_model(trained_run, tmp_path):
     assert result.line() == f"my dog.png: P(dog) = {result.dog_probability:.3f} -> {result.class_name}"
     turned = predict_photo(trained_run.out_dir / "model.keras", exif_jpeg(6), name="phone.jpg")
     assert turned.image.shape == (60, 40, 3)  # upright, and the model's input is upright too
-    np.testing.assert_array_equal(turned.pixels, decode_pixels(exif_jpeg(6), SIZE))
+    np.testing.assert_array_equal(turned.pixels, decode_pixels(exif_jpeg(6), ImageSpec(SIZE)))
     with pytest.raises(ImageError, match=r"^notes.txt is not a photo: not an image \(a text file\)"):
         predict_photo(model, b"my notes\n", name="notes.txt")

@@ -96,7 +96,7 @@ def test_cmyk_and_grayscale_jpegs_decode_in_both_color_modes():
 @pytest.mark.parametrize(("kwargs", "message"), [({"color": "bgr"}, "color"), ({"size": 0}, "size")])
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        decode_pixels(jpeg(0, 0), **kwargs)
+        load_pixels(jpeg(0, 0), **kwargs)
 
 
 def test_a_jpeg_with_exif_orientation_gets_opencvs_pixels(tmp_path):

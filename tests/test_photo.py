@@ -15,7 +15,9 @@ import pytest
 from conftest import exif_jpeg, jpeg, pil_bytes, truncated
 from PIL import Image, ImageOps
 
-from dogcat_lib import ImageError, decode_pixels, open_photo, uploaded_photos
+from dogcat_lib import ImageError, ImageSpec, uploaded_photos
+from dogcat_lib.data.images import decode_pixels
+from dogcat_lib.data.photo import open_photo
 
 
 def stored_pixels(data: bytes, flag: int) -> np.ndarray:
@@ -61,8 +63,8 @@ def test_exif_orientation_is_respected_by_the_photo_and_the_models_input(orienta
     assert np.abs(pillow - photo.image).mean() < 3
     # the model's input turns with it, for gray and for RGB models
     gray_upright = cv2.rotate(stored_pixels(data, cv2.IMREAD_GRAYSCALE), rotation)
-    np.testing.assert_array_equal(decode_pixels(data, 16), cv2.resize(gray_upright, (16, 16)))
-    rgb = decode_pixels(data, 16, "rgb")
+    np.testing.assert_array_equal(decode_pixels(data, ImageSpec(16)), cv2.resize(gray_upright, (16, 16)))
+    rgb = decode_pixels(data, ImageSpec(16, "rgb"))
     np.testing.assert_array_equal(rgb, cv2.resize(cv2.cvtColor(upright, cv2.COLOR_BGR2RGB), (16, 16)))
 
 

@@ -5,30 +5,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from conftest import jpeg
 
-from dogcat_lib import (
-    overlay_heatmap,
-    plot_feature_maps,
-    plot_filters,
-    plot_gradcam,
-    plot_photo_prediction,
-    plot_preprocessing_steps,
-    plot_sample_grid,
-)
-
-
-def test_preprocessing_steps_figure_and_png(tmp_path):
-    fig = plot_preprocessing_steps(jpeg(0, 1), size=32, title="cat", path=tmp_path / "steps.png")
-    assert len(fig.axes) == 3
-    assert (tmp_path / "steps.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+from dogcat_lib import ImageSpec, plot_sample_grid
+from dogcat_lib.plots import overlay_heatmap, plot_gradcam
 
 
 def test_sample_grid_gray_and_rgb(tmp_path):
     rng = np.random.default_rng(0)
     X = rng.integers(0, 256, (10, 16 * 16), dtype=np.uint8)
     y = np.array([0, 1] * 5, dtype=np.uint8)
-    fig = plot_sample_grid(X, y, size=16, n=4, names=[f"train/cat.{i}.jpg" for i in range(10)])
+    fig = plot_sample_grid(X, y, ImageSpec(16), n=4, names=[f"train/cat.{i}.jpg" for i in range(10)])
     assert [ax.get_title() for ax in fig.axes] == [
         "cat (cat.0.jpg)",
         "dog (cat.3.jpg)",
@@ -36,7 +22,7 @@ def test_sample_grid_gray_and_rgb(tmp_path):
         "dog (cat.9.jpg)",
     ]
     X3 = rng.integers(0, 256, (3, 8 * 8 * 3), dtype=np.uint8)
-    rgb = plot_sample_grid(X3, y[:3], size=8, color="rgb", path=tmp_path / "grid.png")
+    rgb = plot_sample_grid(X3, y[:3], ImageSpec(8, "rgb"), path=tmp_path / "grid.png")
     np.testing.assert_array_equal(rgb.axes[0].images[0].get_array(), X3[0].reshape(8, 8, 3))
     assert (tmp_path / "grid.png").read_bytes()[:4] == b"\x89PNG"
 
@@ -96,29 +82,6 @@ def test_mistakes_picks_the_most_confident_wrong_photos():
     assert none.axes[0].texts[0].get_text() == "no mistakes"
 
 
-def test_photo_prediction_figure(tmp_path):
-    from types import SimpleNamespace
-
-    rng = np.random.default_rng(1)
-    result = SimpleNamespace(
-        name="my cat.jpg",
-        image=rng.integers(0, 256, (60, 90, 3), dtype=np.uint8),
-        pixels=rng.integers(0, 256, (32, 32), dtype=np.uint8),
-        dog_probability=0.25,
-    )
-    fig = plot_photo_prediction(result, path=tmp_path / "photo.png")
-    assert fig._suptitle.get_text() == "my cat.jpg: cat"
-    korean = plot_photo_prediction(SimpleNamespace(**{**vars(result), "name": "나비.jpg"}))
-    assert korean._suptitle.get_text() == "??.jpg: cat"  # no Hangul glyph in Colab's fonts
-    assert [ax.get_title() for ax in fig.axes] == [
-        "my cat.jpg (90x60)",
-        "what the model sees (32x32)",
-        "P(dog) = 0.250",
-    ]
-    assert (tmp_path / "photo.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    plt.close("all")
-
-
 def test_overlay_blends_the_jet_colormap_at_the_photos_size():
     photo = np.full((40, 60, 3), 100, np.uint8)
     heat = np.zeros((8, 8), np.float32)
@@ -132,21 +95,13 @@ def test_overlay_blends_the_jet_colormap_at_the_photos_size():
     assert gray.shape == (40, 60, 3)
 
 
-def test_gradcam_feature_map_and_filter_figures(tmp_path):
+def test_gradcam_figure(tmp_path):
     rng = np.random.default_rng(2)
     photo = rng.integers(0, 256, (50, 70, 3), dtype=np.uint8)
     fig = plot_gradcam(photo, rng.random((32, 32)).astype(np.float32), pixels=photo[:32, :32, 0],
                        title="고양이.jpg: P(dog) = 0.100", path=tmp_path / "cam.png")  # fmt: skip
     assert fig._suptitle.get_text() == "???.jpg: P(dog) = 0.100"
     assert (tmp_path / "cam.png").stat().st_size > 0
-    maps = {"conv2d": rng.random((32, 32, 32)), "conv2d_1": rng.random((16, 16, 64))}
-    fig = plot_feature_maps(maps, n=16, path=tmp_path / "maps.png")
-    titles = [sub._suptitle.get_text() for sub in fig.subfigs]
-    assert titles == ["conv2d: 32x32, 32 channels (first 16)", "conv2d_1: 16x16, 64 channels (first 16)"]
-    fig = plot_filters(rng.normal(size=(3, 3, 1, 32)), n=16, path=tmp_path / "filters.png")
-    assert fig._suptitle.get_text() == "16 of 32 filters, 3x3x1"
-    plot_filters(rng.normal(size=(3, 3, 3, 16)))  # RGB filters
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["cam.png", "filters.png", "maps.png"]
     plt.close("all")
 
 
@@ -161,10 +116,9 @@ def test_figures_never_show_empty_boxes_for_korean_file_names(tmp_path):
     with warnings.catch_warnings():
         warnings.filterwarnings("error", "Glyph .* missing from")
         fig = plot_sample_grid(
-            X, y, size=8, names=["고양이/우리 고양이.jpg", "dog.1.jpg"], path=tmp_path / "g.png"
+            X, y, ImageSpec(8), names=["고양이/우리 고양이.jpg", "dog.1.jpg"], path=tmp_path / "g.png"
         )
-        steps = plot_preprocessing_steps(jpeg(0, 1), size=16, title="나비.jpg", path=tmp_path / "s.png")
         with pytest.raises(UserWarning, match="Glyph"):  # the check itself works: raw Hangul does warn
             plt.figure().suptitle("고양이")
             plt.gcf().savefig(tmp_path / "raw.png")
-    assert fig.axes[0].get_title() == "cat (?? ???.jpg)" and steps._suptitle.get_text() == "??.jpg"
+    assert fig.axes[0].get_title() == "cat (?? ???.jpg)"

@@ -1,148 +1,102 @@
-"""A run interrupted after some epochs (a Colab disconnect, Ctrl-C) continues where it stopped:
-weights, optimizer, early stopping, the time budget and the history included."""
+"""A run interrupted after some epochs (a Colab disconnect, Ctrl-C) continues where it stopped, on
+Keras' own BackupAndRestore: weights and optimizer come back, every epoch stays in the log, and the
+model at the end is the best epoch of the whole run, the epochs before the interruption included."""
 
 from __future__ import annotations
 
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 
 keras = pytest.importorskip("keras")
 
-from dogcat_lib import (  # noqa: E402
-    DogcatError,
-    build_reference_cnn,
-    fit_scaler,
-    read_csv,
-    split_dataset,
-    train,
-    training_callbacks,
-)
+from dogcat_lib import DogcatError, train_from_csv  # noqa: E402
 from dogcat_lib.__main__ import main  # noqa: E402
+from dogcat_lib.learn import training  # noqa: E402
 
 
 class Disconnect(keras.callbacks.Callback):
-    """Raises at the end of epoch ``after`` (0-based), as a runtime reset stops a notebook cell."""
+    """Raises at the end of epoch ``after`` (0-based, after the run's files are saved), as a runtime
+    reset stops a notebook cell; records what each epoch began with."""
 
-    def __init__(self, after: int):
+    def __init__(self, after: int | None = None):
         super().__init__()
-        self.after = after
+        self.after, self.began = after, []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.began.append((epoch, int(self.model.optimizer.iterations.numpy()), self.model.get_weights()))
 
     def on_epoch_end(self, epoch, logs=None):
         if epoch == self.after:
             raise KeyboardInterrupt("the runtime disconnected")
 
 
-@pytest.fixture(scope="module")
-def splits(tiny_csv):
-    X, y = read_csv(tiny_csv)
-    return split_dataset(X, y, seed=0)
+@pytest.fixture
+def with_callback(monkeypatch):
+    """Adds ``callback`` after the run's own callbacks, as a test of what a disconnect leaves."""
+
+    def add(callback):
+        real = training.training_callbacks
+        monkeypatch.setattr(training, "training_callbacks", lambda *a, **k: [*real(*a, **k), callback])
+        return callback
+
+    return add
 
 
-def model_for(splits, seed=0):
-    return build_reference_cnn((32, 32, 1), scaling=fit_scaler(splits.X_train).layer((32, 32, 1)), seed=seed)
-
-
-def test_training_resumes_after_the_last_saved_epoch(splits, tmp_path):
+def test_training_resumes_after_the_last_saved_epoch(tiny_csv, tmp_path, with_callback):
+    out = tmp_path / "run"
+    first = with_callback(Disconnect(after=2))
     with pytest.raises(KeyboardInterrupt):
-        train(model_for(splits), splits, epochs=5, batch_size=16, out_dir=tmp_path, verbose=0,
-              callbacks=[Disconnect(after=2)])  # fmt: skip
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "backup.keras", "checkpoint.keras", "history.csv", "progress.json"
-    ]  # fmt: skip
-    assert len(pd.read_csv(tmp_path / "history.csv")) == 3  # readable during training
+        train_from_csv(tiny_csv, out, epochs=5, batch_size=16, verbose=0)
+    assert sorted(p.name for p in out.iterdir()) == ["backup", "best.keras", "history.csv", "run.json"]
+    assert len(training.read_history(out)) == 3  # readable during training
+    steps, weights = first.model.optimizer.iterations.numpy(), first.model.get_weights()
 
-    epochs_run = []
+    second = with_callback(Disconnect())  # a new session: the same call continues the run
+    run = train_from_csv(tiny_csv, out, epochs=5, batch_size=16, verbose=0, resume=True)
+    assert [epoch for epoch, _, _ in second.began] == [3, 4]  # only the two epochs left
+    _, iterations, began_with = second.began[0]
+    assert iterations == steps > 0  # the optimizer's state, not a fresh optimizer
+    assert all(np.array_equal(a, b) for a, b in zip(began_with, weights, strict=True))
+    assert run.resumed_from == 3 and run.history["epoch"].tolist() == [1, 2, 3, 4, 5]
+    assert sorted(p.name for p in out.iterdir()) == ["figures", "history.csv", "metrics.json", "model.keras"]
 
-    class Count(keras.callbacks.Callback):
+
+def test_the_best_epoch_before_the_interruption_is_the_model_at_the_end(tiny_csv, tmp_path, with_callback):
+    out = tmp_path / "run"
+    with_callback(Disconnect(after=1))
+    with pytest.raises(KeyboardInterrupt):
+        train_from_csv(tiny_csv, out, epochs=4, batch_size=16, verbose=0)
+
+    class Spoil(keras.callbacks.Callback):  # every epoch after the resume is worse than the first two
         def on_epoch_begin(self, epoch, logs=None):
-            epochs_run.append(epoch)
+            kernel, bias = self.model.layers[-1].get_weights()
+            self.model.layers[-1].set_weights([kernel, bias + 25.0])
 
-    fresh = model_for(splits)  # a new session: the same code builds the same model again
-    history = train(fresh, splits, epochs=5, batch_size=16, out_dir=tmp_path, verbose=0, callbacks=[Count()])
-    assert epochs_run == [3, 4]  # only the two epochs left
-    keras_history = fresh.history  # what model.fit returned, as the course plots it
-    assert keras_history.epoch == [0, 1, 2, 3, 4] and len(keras_history.history["accuracy"]) == 5
-    assert history.resumed_from == 3 and history.epochs_run == 5 and history.epoch == [0, 1, 2, 3, 4]
-    assert len(history.history["val_loss"]) == 5 and len(history.seconds) == 5
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["history.csv", "model.keras"]
-    saved = pd.read_csv(tmp_path / "history.csv")
-    np.testing.assert_allclose(saved["val_loss"], history.history["val_loss"])
+    with_callback(Spoil())
+    run = train_from_csv(tiny_csv, out, epochs=4, batch_size=16, verbose=0, resume=True)
+    assert run.best_epoch in (1, 2) and len(run.history) == 4
+    best_loss = run.history["val_loss"].min()
+    val = training.make_dataset(run.splits.X_val, run.splits.y_val, training.ImageSpec(32), 16)
+    assert run.model.evaluate(val, verbose=0)[0] == pytest.approx(best_loss, rel=1e-4)
 
 
-def test_the_optimizer_state_and_the_weights_come_back(splits, tmp_path):
-    model = model_for(splits)
+def test_an_interrupted_run_is_not_overwritten_by_accident(tiny_csv, tmp_path, with_callback):
+    out = tmp_path / "run"
+    with_callback(Disconnect(after=0))
     with pytest.raises(KeyboardInterrupt):
-        train(model, splits, epochs=3, batch_size=16, out_dir=tmp_path, verbose=0, callbacks=[Disconnect(0)])
-    steps = int(model.optimizer.iterations.numpy())
-    saved = [w.copy() for w in model.get_weights()]
-    fresh = model_for(splits, seed=7)  # other initial weights: they must be replaced by the backup's
-
-    class Peek(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            if not hasattr(self, "weights"):  # the first epoch run after the restart
-                self.iterations = int(self.model.optimizer.iterations.numpy())
-                self.weights = self.model.get_weights()
-
-    peek = Peek()
-    train(fresh, splits, epochs=3, batch_size=16, out_dir=tmp_path, verbose=0, callbacks=[peek], seed=0)
-    assert peek.iterations == steps > 0  # the optimizer's state, not a fresh optimizer
-    assert all(np.array_equal(a, b) for a, b in zip(peek.weights, saved, strict=True))
+        train_from_csv(tiny_csv, out, epochs=3, batch_size=16, verbose=0)
+    with pytest.raises(DogcatError, match=r"interrupted run \(1 epochs done\): --resume"):
+        train_from_csv(tiny_csv, out, epochs=3, batch_size=16, verbose=0)
+    with pytest.raises(DogcatError, match=r"another model or data \(batch_size, model differ\)"):
+        train_from_csv(tiny_csv, out, model_name="improved", epochs=3, batch_size=8, verbose=0, resume=True)
 
 
-def test_early_stopping_and_the_time_budget_carry_over(splits, tmp_path):
-    callbacks = training_callbacks(tmp_path, patience=2, max_minutes=10)
-    stopper, run = callbacks[0], callbacks[-1]
-    model = model_for(splits)
-    progress = {"settings": {}, "epochs": []}
-    for epoch, val_loss in enumerate([0.70, 0.60, 0.65]):  # best at epoch 1 (0-based), then 1 epoch waited
-        progress["epochs"].append({"loss": 0.7, "accuracy": 0.5, "val_loss": val_loss, "val_accuracy": 0.5,
-                                   "seconds": 30.0 + epoch})  # fmt: skip
-    model.fit(np.zeros((2, 32, 32, 1)), np.zeros(2), epochs=1, verbose=0)  # builds, then the files:
-    from dogcat_lib import save_model
-
-    save_model(model, tmp_path / "backup.keras")
-    save_model(model, tmp_path / "checkpoint.keras")
-    for callback in callbacks:  # as model.fit does it
-        callback.set_model(model)
-        callback.set_params({"epochs": 10, "steps": 3, "verbose": 0})
-    progress["settings"] = {**run.settings, **run._fingerprint()}
-    (tmp_path / "progress.json").write_text(json.dumps(progress))
-    for callback in callbacks:
-        callback.on_train_begin()
-    assert run.resumed_from == 3 and model._initial_epoch == 3
-    assert (stopper.best, stopper.best_epoch, stopper.wait) == (0.60, 1, 1)
-    assert stopper.best_weights is not None  # from checkpoint.keras: the best epoch's weights
-    limit = next(c for c in callbacks if type(c).__name__ == "TimeLimit")
-    assert limit.spent == pytest.approx(93.0) and limit.epochs == 3
-
-
-def test_an_interrupted_run_is_not_overwritten_by_accident(splits, tmp_path):
-    with pytest.raises(KeyboardInterrupt):
-        train(model_for(splits), splits, epochs=3, batch_size=16, out_dir=tmp_path, verbose=0,
-              callbacks=[Disconnect(0)])  # fmt: skip
-    with pytest.raises(DogcatError, match="interrupted run .*1 epochs done"):
-        train(model_for(splits), splits, epochs=3, batch_size=16, out_dir=tmp_path, verbose=0, resume=False)
-    other = build_reference_cnn((32, 32, 1), seed=0)  # another model (no min-max layer): refused
-    with pytest.raises(DogcatError, match="another model or data"):
-        train(other, splits, epochs=3, batch_size=16, out_dir=tmp_path, verbose=0)
-
-
-def test_cli_refuses_then_resumes_an_interrupted_run(tiny_csv, tmp_path, capsys, monkeypatch):
+def test_cli_refuses_then_resumes_an_interrupted_run(tiny_csv, tmp_path, capsys, with_callback):
     out = tmp_path / "run"
     args = ["train", str(tiny_csv), "-o", str(out), "--epochs", "3", "--batch-size", "16", "-q"]
-    from dogcat_lib.learn import callbacks
-
-    real = callbacks.ResumableTraining.on_epoch_end
-
-    def disconnect_after_first(self, epoch, logs=None):
-        real(self, epoch, logs)
-        if epoch == 0 and self.resumed_from == 0:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(callbacks.ResumableTraining, "on_epoch_end", disconnect_after_first)
+    with_callback(Disconnect(after=0))
     assert main(args) == 130
     assert main(args) == 1
     err = capsys.readouterr().err.strip().splitlines()[-1]
@@ -150,6 +104,7 @@ def test_cli_refuses_then_resumes_an_interrupted_run(tiny_csv, tmp_path, capsys,
         f"dogcat train: error: {out} holds an interrupted run (1 epochs done): --resume to continue it, "
         "or --overwrite to start over"
     )
+    with_callback(Disconnect())
     assert main([*args, "--resume"]) == 0
     printed = capsys.readouterr().out
     assert "3 epochs (continued after epoch 1)" in printed

@@ -14,8 +14,9 @@ import pytest
 tf = pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
 
-from dogcat_lib import DogcatError, build_reference_cnn, fit_scaler, read_csv, split_dataset, train  # noqa: E402
+from dogcat_lib import DogcatError, ImageSpec, build_reference_cnn, fit_scaler, read_csv, split_dataset  # noqa: E402
 from dogcat_lib.learn import runtime  # noqa: E402
+from dogcat_lib.learn.pipeline import make_dataset  # noqa: E402
 
 
 @pytest.fixture
@@ -57,13 +58,17 @@ def test_mixed_precision_computes_in_float16_and_keeps_the_output_float32(tiny_c
     X, y = read_csv(tiny_csv)
     data = split_dataset(X, y, seed=0)
     with runtime.precision(mixed=True):
-        model = build_reference_cnn((32, 32, 1), scaling=fit_scaler(data.X_train).layer((32, 32, 1)))
+        model = build_reference_cnn((32, 32, 1), scaling=fit_scaler(data.X_train, (32, 32, 1)))
     assert keras.mixed_precision.global_policy().name == "float32"  # restored after the block
     conv = next(layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D))
     assert conv.compute_dtype == "float16" and conv.variable_dtype == "float32"
     assert model.get_layer("p_dog").compute_dtype == "float32"
     assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)  # float16 gradients scaled
-    history = train(model, data, epochs=1, batch_size=16, verbose=0)
+    train, val = (
+        make_dataset(X, y, ImageSpec(32), 16)
+        for X, y in ((data.X_train, data.y_train), (data.X_val, data.y_val))
+    )
+    history = model.fit(train, validation_data=val, epochs=1, verbose=0, shuffle=False)
     assert np.isfinite(history.history["loss"][0]) and np.isfinite(history.history["val_loss"][0])
     out = model.predict(data.X_test[:4].reshape(-1, 32, 32, 1).astype("float32"), verbose=0)
     assert out.dtype == np.float32 and ((out >= 0) & (out <= 1)).all()
@@ -75,30 +80,30 @@ import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 import keras
-from dogcat_lib import build_reference_cnn, evaluate, fit_scaler, predict_proba, read_csv
-from dogcat_lib import split_dataset, train, use_strategy
+from dogcat_lib.learn import training
+from dogcat_lib.learn.evaluation import predict_proba
+from dogcat_lib.learn.runtime import use_strategy
 
 strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 use_strategy(strategy)
-X, y = read_csv(sys.argv[1])
-data = split_dataset(X, y, seed=0)
-model = build_reference_cnn((32, 32, 1), scaling=fit_scaler(data.X_train).layer((32, 32, 1)))
 
 class Batches(keras.callbacks.Callback):
     seen = 0
     def on_train_batch_end(self, batch, logs=None):
         Batches.seen += 1
 
-history = train(model, data, epochs=1, batch_size=16, verbose=0, callbacks=[Batches()])
+real = training.training_callbacks
+training.training_callbacks = lambda *args, **kwargs: [*real(*args, **kwargs), Batches()]
+run = training.train_from_csv(sys.argv[1], sys.argv[2], epochs=1, batch_size=16, verbose=0)
 print(json.dumps({
     "replicas": strategy.num_replicas_in_sync,
-    "mirrored": type(model.trainable_variables[0].value).__name__,
+    "mirrored": type(run.model.trainable_variables[0].value).__name__,
     "batches": Batches.seen,
-    "expected_batches": math.ceil(len(data.y_train) / 16),
-    "loss": history.history["loss"][0],
-    "predicted": len(predict_proba(model, data.X_test[:7])),  # an odd count on 2 devices
-    "evaluated": evaluate(model, data.X_test, data.y_test).n,
-    "test_rows": len(data.y_test),
+    "expected_batches": math.ceil(len(run.splits.y_train) / 16),
+    "loss": float(run.history["loss"][0]),
+    "predicted": len(predict_proba(run.model, run.splits.X_test[:7])),  # an odd count on 2 devices
+    "evaluated": run.evaluation.n,
+    "test_rows": len(run.splits.y_test),
 }))
 """
 
@@ -106,7 +111,9 @@ print(json.dumps({
 def test_training_under_mirrored_strategy_on_two_logical_cpus(tiny_csv, tmp_path):
     script = tmp_path / "mirrored.py"
     script.write_text(textwrap.dedent(MIRRORED))
-    run = subprocess.run([sys.executable, str(script), str(tiny_csv)], capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, str(script), str(tiny_csv), str(tmp_path / "run")], capture_output=True, text=True
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     figures = json.loads(run.stdout.strip().splitlines()[-1])
     assert figures["replicas"] == 2

@@ -15,17 +15,20 @@ import keras
 from dogcat_lib import (
     DatasetError,
     DogcatError,
+    ImageSpec,
     build_reference_cnn,
     evaluate,
     fit_scaler,
     load_model,
     read_csv,
     split_dataset,
-    train,
     train_from_csv,
 )
 from dogcat_lib.learn.evaluation import check_fits
 from dogcat_lib.learn.pipeline import make_dataset
+from dogcat_lib.learn.training import TimeBudget, read_history, training_callbacks
+
+SPEC = ImageSpec(32)
 
 
 @pytest.fixture(scope="module")
@@ -35,33 +38,22 @@ def tiny_splits(tiny_csv):
 
 
 def fresh_model(splits, seed=0):
-    scaler = fit_scaler(splits.X_train)
-    return build_reference_cnn((32, 32, 1), scaling=scaler.layer((32, 32, 1)), seed=seed)
+    return build_reference_cnn(SPEC.shape, scaling=fit_scaler(splits.X_train, SPEC.shape), seed=seed)
 
 
-def test_train_returns_the_history_and_writes_its_files_atomically(tiny_splits, tmp_path):
-    history = train(
-        fresh_model(tiny_splits), tiny_splits, epochs=2, batch_size=16, out_dir=tmp_path, verbose=0
-    )
-    assert len(history.history["accuracy"]) == 2 and history.epoch == [0, 1]  # as Keras' History
-    frame = history.frame()
-    assert list(frame.columns) == ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"]
-    assert frame["epoch"].tolist() == [1, 2] and (frame["seconds"] > 0).all()
-    assert history.stopped_by == "all 2 epochs" and history.best_epoch in (1, 2)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "history.csv",
-        "model.keras",
-    ]  # no partial, no checkpoint
-    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "history.csv"), frame, check_dtype=False)
+def test_the_run_keeps_every_epoch_in_keras_csv_log_and_ends_with_the_model(trained_run):
+    history = read_history(trained_run.out_dir)
+    assert set(history.columns) == {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"}
+    assert history["epoch"].tolist() == [1, 2] and (history["seconds"] > 0).all()
+    assert trained_run.stopped_by == "all 2 epochs" and trained_run.best_epoch in (1, 2)
+    pd.testing.assert_frame_equal(history, trained_run.history)
 
 
-def test_training_is_repeatable_with_a_seed(tiny_splits):
-    runs = [
-        train(fresh_model(tiny_splits, seed=1), tiny_splits, epochs=2, batch_size=16, seed=1, verbose=0)
-        for _ in range(2)
-    ]
+def test_training_is_repeatable_with_a_seed(tiny_csv, tmp_path):
+    runs = [train_from_csv(tiny_csv, tmp_path / f"run{i}", epochs=2, batch_size=16, seed=1, verbose=0)
+            for i in range(2)]  # fmt: skip
     cols = ["loss", "accuracy", "val_loss", "val_accuracy"]
-    np.testing.assert_array_equal(runs[0].frame()[cols].to_numpy(), runs[1].frame()[cols].to_numpy())
+    np.testing.assert_array_equal(runs[0].history[cols].to_numpy(), runs[1].history[cols].to_numpy())
 
 
 class SpoilAfterFirstEpoch(keras.callbacks.Callback):
@@ -73,32 +65,38 @@ class SpoilAfterFirstEpoch(keras.callbacks.Callback):
             self.model.layers[-1].set_weights([kernel, bias + 25.0])
 
 
-def test_early_stopping_restores_the_best_weights(tiny_splits):
+def test_early_stopping_restores_the_best_weights_and_the_checkpoint_keeps_them(tiny_splits, tmp_path):
     model = fresh_model(tiny_splits)
-    history = train(
-        model, tiny_splits, epochs=6, batch_size=16, patience=1, verbose=0, callbacks=[SpoilAfterFirstEpoch()]
+    train = make_dataset(tiny_splits.X_train, tiny_splits.y_train, SPEC, 16, shuffle=True)
+    val = make_dataset(tiny_splits.X_val, tiny_splits.y_val, SPEC, 16)
+    callbacks = training_callbacks(tmp_path, patience=1)
+    fit = model.fit(
+        train, validation_data=val, epochs=6, callbacks=[*callbacks, SpoilAfterFirstEpoch()], verbose=0
     )
-    assert history.best_epoch == 1 and history.epochs_run == 2  # epoch 2 is worse: patience 1 stops
-    assert history.stopped_by.startswith("early stopping")
-    val = make_dataset(tiny_splits.X_val, tiny_splits.y_val, (32, 32, 1), 16)
+    assert len(fit.epoch) == 2  # epoch 2 is worse: patience 1 stops
     loss = model.evaluate(val, verbose=0)[0]
-    assert loss == pytest.approx(history.history["val_loss"][0], rel=1e-4)  # epoch 1's weights are back
-    assert loss < min(history.history["val_loss"][1:])
+    assert loss == pytest.approx(fit.history["val_loss"][0], rel=1e-4)  # epoch 1's weights are back
+    assert loss < min(fit.history["val_loss"][1:])
+    best = load_model(tmp_path / "best.keras")
+    assert best.evaluate(val, verbose=0)[0] == pytest.approx(loss, rel=1e-4)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.keras", "history.csv"]  # the backup is gone
 
 
-def test_max_minutes_stops_before_an_epoch_would_overrun(tiny_splits):
-    history = train(
-        fresh_model(tiny_splits), tiny_splits, epochs=50, batch_size=16, max_minutes=1e-4, verbose=0
-    )
-    assert history.epochs_run == 1  # 6 ms of budget: the first epoch runs, no second one is started
-    assert history.stopped_by.startswith("time limit")
+def test_max_minutes_stops_before_an_epoch_would_overrun(tiny_csv, tmp_path):
+    run = train_from_csv(tiny_csv, tmp_path / "run", epochs=50, batch_size=16, max_minutes=1e-4, verbose=0)
+    assert len(run.history) == 1  # 6 ms of budget: the first epoch runs, no second one is started
+    assert run.stopped_by.startswith("time limit")
+    budget = TimeBudget(minutes=1.0, spent=50.0, done=2)  # an interrupted run's time counts too
+    budget.set_model(run.model)
+    budget.on_epoch_begin(2)
+    budget.on_epoch_end(2, logs := {})
+    assert logs["seconds"] < 1 and budget.stopped  # 50 s + one more 17 s epoch would pass 60 s
 
 
-def test_evaluate_matches_keras_and_counts_the_confusion(tiny_splits):
-    model = fresh_model(tiny_splits)
-    train(model, tiny_splits, epochs=1, batch_size=16, verbose=0)
+def test_evaluate_matches_keras_and_counts_the_confusion(trained_run, tiny_splits):
+    model = trained_run.model
     result = evaluate(model, tiny_splits.X_test, tiny_splits.y_test)
-    test = make_dataset(tiny_splits.X_test, tiny_splits.y_test, (32, 32, 1), 100)
+    test = make_dataset(tiny_splits.X_test, tiny_splits.y_test, SPEC, 100)
     keras_loss, keras_accuracy = model.evaluate(test, verbose=0)
     assert result.loss == pytest.approx(keras_loss, rel=1e-4)
     assert result.accuracy == pytest.approx(keras_accuracy)
@@ -129,7 +127,7 @@ def test_rows_that_do_not_fit_the_model_are_a_clear_error(tiny_splits):
     with pytest.raises(DatasetError, match=r"80x80 gray \(6,400 values\) .* takes 32x32 gray"):
         check_fits(model, wide, "big.csv")
     with pytest.raises(DatasetError, match="do not fit"):
-        make_dataset(wide, None, (32, 32, 1))
+        make_dataset(wide, None, SPEC)
 
 
 def test_train_from_csv_writes_model_history_metrics_and_figures(trained_run, tiny_csv):
@@ -174,27 +172,3 @@ def test_load_model_says_what_is_wrong(tmp_path):
         zf.writestr("cat.1.jpg", b"jpeg")
     with pytest.raises(DogcatError, match="not a loadable Keras model"):
         load_model(other)
-
-
-@pytest.mark.parametrize(
-    ("accuracy", "val_loss", "epochs", "verdict"),
-    [
-        (0.95, [0.6, 0.5, 0.55, 0.6, 0.7], 5, "diagnosis: overfitting."),
-        (0.60, [0.69, 0.68], 2, "diagnosis: too few epochs to tell"),
-        (0.72, [0.69, 0.65, 0.62, 0.60, 0.58], 5, "diagnosis: no clear overfitting yet."),
-    ],
-)
-def test_overfitting_diagnosis_reads_the_gap_and_the_rising_validation_loss(
-    accuracy, val_loss, epochs, verdict
-):
-    from dogcat_lib import overfitting_diagnosis
-
-    history = pd.DataFrame(
-        {"epoch": range(1, epochs + 1), "accuracy": [accuracy] * epochs, "val_accuracy": [0.7] * epochs,
-         "val_loss": val_loss}
-    )  # fmt: skip
-    lines = overfitting_diagnosis(history).splitlines()
-    assert len(lines) == 3 and lines[2].startswith(verdict)
-    assert lines[1].startswith(
-        f"validation loss: lowest {min(val_loss):.4f} at epoch {val_loss.index(min(val_loss)) + 1}"
-    )

@@ -1,11 +1,13 @@
-"""X, y <-> the course's ONE CSV: ``label,0,1,...,6399``, one row per photo (notebook 01, "The CSV").
+"""X, y <-> the course's ONE CSV: ``label,0,1,...,6399``, one row per photo (notebook 01, section 5).
 
-The file is what the course's own code reads (``pd.read_csv``, ``df['label']``,
-``df.drop('label', axis=1)``), so nothing changes for a student who keeps using pandas. This
-module writes it ~10x faster than ``DataFrame.to_csv`` (a lookup table turns uint8 into text,
-a chunk of rows at a time) and reads it straight into uint8 (no 1.3 GB int64 frame), parsing
-blocks on all cores (:mod:`.csvparse`) and checking every value on the way. Plain, gzip (.gz),
-zstd (.zst), and a zip holding one CSV (Windows' "Send to > Compressed folder") are read.
+The file is what the course's own code writes and reads (``to_csv(index=False)``,
+``pd.read_csv``, ``df['label']``), so nothing changes for a student who keeps using pandas. Here
+it is written ~10x faster than ``DataFrame.to_csv`` (a lookup table turns uint8 into text, a chunk
+of rows at a time) and read straight into uint8, on all cores, checking every value on the way:
+pandas' reader makes a 1.3 GB int64 frame of 25,000 photos, and ``np.loadtxt`` (the floor for
+speed and memory, ``make bench``) neither uses a second core nor names the bad row and column.
+Plain, gzip (.gz), zstd (.zst), and a zip holding one CSV (Windows' "Compressed folder") are read,
+each inflated in bounded pieces, whatever size a header claims.
 """
 
 from __future__ import annotations
@@ -26,12 +28,11 @@ from ..plumbing.parallel import ordered_map
 from . import csvparse
 
 _ROWS_PER_CHUNK = 64  # ~1.5 MB of text per chunk at 6,401 columns: cache-sized, memory flat
-_READ_BLOCK = 1024 * 1024  # 1 MB: ~10 MB of temporaries per parsing thread (2 MB: no faster, +35 MB peak)
+_READ_BLOCK = 256 * 1024  # parsed per task: ~4 MB of temporaries each, a few in flight
 _MAX_HEADER_BYTES = 16 * 1024 * 1024  # label + 512x512x3 pixel names fit in 16 MB
 _GZIP_LEVEL = 1  # measured on the real sample: 8.5x faster than level 6 for a 23% larger file
 _ZSTD_LEVEL = 3  # zstd's default; on the real sample smaller than gzip -1 and faster (bench_compression.py)
-_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-_ZIP_MAGIC = b"PK\x03\x04"
+_MAX_RATIO = 64  # text a compressed byte may stand for when sizing the buffer (grown if short)
 COMPRESSED_SUFFIXES = {"gzip": ".gz", "zstd": ".zst"}
 
 
@@ -42,13 +43,9 @@ def compression_of(path: str | os.PathLike) -> str | None:
 
 
 def with_compression(path: str | os.PathLike, kind: str) -> Path:
-    """``path`` named for ``kind`` ("zstd" or "gzip"), as ``dogcat preprocess --compress`` names it:
-    the suffix is added unless it is there already.
-
-    Raises DatasetError when the name already asks for the other compression (``d.csv.gz`` as zstd).
-    """
-    path = Path(path)
-    current = compression_of(path)
+    """``path`` named for ``kind`` ("zstd" or "gzip") as ``dogcat preprocess --compress`` names it:
+    the suffix is added unless it is there; DatasetError if the name asks for the other one."""
+    path, current = Path(path), compression_of(path)
     if current is None:
         return path.with_name(path.name + COMPRESSED_SUFFIXES[kind])
     if current != kind:
@@ -65,8 +62,7 @@ def _token_table(terminator: bytes) -> np.ndarray:
     return table.view("<u4").reshape(256)
 
 
-_WITH_COMMA = _token_table(b",")
-_WITH_NEWLINE = _token_table(b"\n")
+_WITH_COMMA, _WITH_NEWLINE = _token_table(b","), _token_table(b"\n")
 
 
 def header_line(n_pixels: int) -> bytes:
@@ -74,54 +70,32 @@ def header_line(n_pixels: int) -> bytes:
     return ("label," + ",".join(map(str, range(n_pixels))) + "\n").encode("ascii")
 
 
-def format_rows(rows: np.ndarray) -> bytes:
-    """CSV text of a 2-D uint8 array, one line per row (``"0,255,17\\n"``), vectorised."""
+def format_rows(X: np.ndarray, y: np.ndarray) -> bytes:
+    """CSV text of uint8 rows X (n, D) with their labels y (n,) first: ``"1,0,255,17\\n"`` per row."""
+    rows = np.empty((len(X), X.shape[1] + 1), dtype=np.uint8)
+    rows[:, 0], rows[:, 1:] = y, X
     tokens = _WITH_COMMA[rows]
-    tokens[:, -1] = _WITH_NEWLINE[rows[:, -1]]
-    raw = tokens.view(np.uint8).reshape(-1)
-    return raw[raw != 0].tobytes()
-
-
-def _validate_arrays(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    X = np.asarray(X)
-    y = np.asarray(y)
-    if X.ndim != 2:
-        raise DatasetError(f"X must be 2-D (rows, pixels), got shape {X.shape}: use X.reshape(len(X), -1)")
-    if X.shape[0] == 0:
-        raise DatasetError("X has no rows: there is nothing to write (did build_dataset skip everything?)")
-    if y.shape != (X.shape[0],):
-        raise DatasetError(f"y has shape {y.shape}, expected ({X.shape[0]},): one label per row of X")
-    if X.dtype != np.uint8:
-        if not np.issubdtype(X.dtype, np.integer) or (X.size and (X.min() < 0 or X.max() > 255)):
-            raise DatasetError(f"X must hold integer pixels 0..255 (uint8), got {X.dtype}")
-        X = X.astype(np.uint8)
-    if y.size and (not np.issubdtype(y.dtype, np.integer) or not np.isin(y, (0, 1)).all()):
-        raise DatasetError("y must hold 0 (cat) or 1 (dog) only")
-    return X, y.astype(np.uint8)
+    tokens[:, -1] = _WITH_NEWLINE[X[:, -1]]
+    text = tokens.view(np.uint8).reshape(-1)
+    return np.compress(text != 0, text).tobytes()  # the padding dropped (faster than text[text != 0])
 
 
 def shuffled_order(n_rows: int, seed: int | None = 0) -> np.ndarray:
-    """The row order :func:`write_csv` uses: row i of the CSV is input row ``order[i]``."""
-    if seed is None:
-        return np.arange(n_rows)
-    return np.random.default_rng(seed).permutation(n_rows)
+    """The row order of the CSV: row i is input row ``order[i]`` (``seed=None``: as given)."""
+    return np.arange(n_rows) if seed is None else np.random.default_rng(seed).permutation(n_rows)
 
 
 def write_csv_text(path: str | os.PathLike, n_pixels: int, chunks: Iterable[bytes]) -> Path:
-    """Write the header and already formatted row text atomically (gzip for .gz, zstd for .zst).
+    """Write the header and formatted row text atomically (gzip for .gz, zstd for .zst).
 
-    If ``chunks`` raises, nothing appears under ``path``. Shared by :func:`write_csv` and the
-    streaming :func:`dogcat_lib.preprocess.preprocess_to_csv`.
+    If ``chunks`` raises, nothing appears under ``path``.
     """
-    path = Path(path)
-    kind = compression_of(path)
-    if kind == "zstd":
-        zstd = zstandard.ZstdCompressor(level=_ZSTD_LEVEL, threads=-1)  # all cores
+    path, kind = Path(path), compression_of(path)
     with atomic_output(path) as raw:
         if kind == "gzip":
             out = gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=_GZIP_LEVEL, mtime=0)
         elif kind == "zstd":
-            out = zstd.stream_writer(raw, closefd=False)
+            out = zstandard.ZstdCompressor(level=_ZSTD_LEVEL, threads=-1).stream_writer(raw, closefd=False)
         else:
             out = raw
         out.write(header_line(n_pixels))
@@ -132,44 +106,36 @@ def write_csv_text(path: str | os.PathLike, n_pixels: int, chunks: Iterable[byte
     return path
 
 
-def _formatted_chunks(X: np.ndarray, y: np.ndarray, order: np.ndarray) -> Iterator[bytes]:
-    """CSV text of the rows in ``order``, a chunk at a time, formatted on all cores, in order.
-
-    At most one chunk per thread plus one is in flight, so memory stays flat (a few MB).
-    """
-
-    def chunk_text(start: int) -> bytes:
-        idx = order[start : start + _ROWS_PER_CHUNK]
-        rows = np.empty((len(idx), X.shape[1] + 1), dtype=np.uint8)
-        rows[:, 0] = y[idx]
-        rows[:, 1:] = X[idx]
-        return format_rows(rows)
-
-    workers = min(4, os.cpu_count() or 1)
-    yield from ordered_map(chunk_text, range(0, len(X), _ROWS_PER_CHUNK), workers, ahead=workers + 1)
-
-
-def write_csv(
-    X: np.ndarray,
-    y: np.ndarray,
-    path: str | os.PathLike,
-    seed: int | None = 0,
-) -> Path:
+def write_csv(X: np.ndarray, y: np.ndarray, path: str | os.PathLike, seed: int | None = 0) -> Path:
     """Write the course's CSV: header ``label,0,...,D-1``, one row per image, rows shuffled.
 
-    X: (N, D) integer pixels 0..255 (uint8 preferred); y: (N,) labels 0/1. Rows are shuffled
-    with ``np.random.default_rng(seed)`` (``seed=None`` keeps the given order), so the same
-    arrays and seed give the same bytes. The file appears atomically (a temp file in the same
-    folder, then a rename): a crash or Ctrl-C never leaves half a CSV under ``path``. A path
-    ending in ``.gz`` is gzip-compressed, ``.zst`` zstd-compressed (both still readable by
-    ``pd.read_csv``; pandas reads .zst through the ``zstandard`` package, a dependency of dogcat).
-    Returns the path.
+    X: (N, D) integer pixels 0..255 (uint8 preferred); y: (N,) labels 0/1. The bytes are those of
+    the course's ``to_csv(index=False)``; rows are shuffled with ``np.random.default_rng(seed)``
+    (``seed=None`` keeps the given order), so the same arrays and seed give the same bytes. The
+    file appears atomically (a temp file, then a rename): a crash never leaves half a CSV. A path
+    ending in ``.gz`` is gzip-compressed, ``.zst`` zstd-compressed (``pd.read_csv`` reads both).
     """
-    X, y = _validate_arrays(X, y)
-    path = Path(path)
+    X, y = np.asarray(X), np.asarray(y)
+    if X.ndim != 2:
+        raise DatasetError(f"X must be 2-D (rows, pixels), got shape {X.shape}: use X.reshape(len(X), -1)")
+    if X.shape[0] == 0:
+        raise DatasetError("X has no rows: there is nothing to write (did build_dataset skip everything?)")
+    if y.shape != (X.shape[0],):
+        raise DatasetError(f"y has shape {y.shape}, expected ({X.shape[0]},): one label per row of X")
+    if X.dtype != np.uint8 and (not np.issubdtype(X.dtype, np.integer) or X.min() < 0 or X.max() > 255):
+        raise DatasetError(f"X must hold integer pixels 0..255 (uint8), got {X.dtype}")
+    if not np.issubdtype(y.dtype, np.integer) or not np.isin(y, (0, 1)).all():
+        raise DatasetError("y must hold 0 (cat) or 1 (dog) only")
+    X, y = X.astype(np.uint8, copy=False), y.astype(np.uint8)
     order = shuffled_order(len(X), seed)
-    write_csv_text(path, X.shape[1], _formatted_chunks(X, y, order))
-    return path
+
+    def chunk_text(start: int) -> bytes:
+        rows = order[start : start + _ROWS_PER_CHUNK]
+        return format_rows(X[rows], y[rows])
+
+    workers = min(4, os.cpu_count() or 1)  # one chunk per thread plus one in flight: memory flat
+    chunks = ordered_map(chunk_text, range(0, len(X), _ROWS_PER_CHUNK), workers, ahead=workers + 1)
+    return write_csv_text(path, X.shape[1], chunks)
 
 
 # ----------------------------------------------------------------------------------- reading
@@ -182,8 +148,8 @@ def read_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     or last, ``\\n`` or ``\\r\\n`` line ends, plain, gzip, zstd, or a zip holding that one CSV.
     Raises :class:`DatasetError` naming the row and column and the fix for: an empty file, no
     ``label`` column, pixel columns not named 0..D-1 (an index column, say), a row with the wrong
-    number of fields or with no line end, a value that is not an integer 0..255, a label other
-    than 0/1, or a header with no rows. Notebook 02, "Load the CSV".
+    number of fields, a value that is not an integer 0..255, a label other than 0/1, a header with
+    no rows, or a damaged or cut compressed file. Notebook 02, section 1.
     """
     path = Path(path)
     try:
@@ -196,43 +162,48 @@ def read_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
         if mode:
             raise DatasetError(f"{path} is not a regular file (a device or a pipe?): give the CSV file")
         raise DatasetError(f"{path} does not exist: build it with `dogcat preprocess` (notebook 01)")
-    stream, unpacked_size = _open_csv_stream(path)
     rows = None
-    with stream:
-        try:
+    try:
+        stream, size_bound = _open_csv_stream(path)
+        with stream:
             head = _read_header(stream, path)
             newline = head.find(b"\n") if b"\n" in head else len(head)
-            columns = _parse_header(head[:newline])
+            columns = [
+                c.strip().strip('"') for c in head[:newline].decode("utf-8-sig", "replace").strip().split(",")
+            ]
             label_at = _label_position(columns, path)
-            rows = _RowBuffer(_max_rows(unpacked_size, len(columns)), len(columns) - 1)
-            blocks = _line_blocks(stream, head[newline + 1 :], columns, path)
-            for X_part, y_part in _parse_blocks(blocks, columns, label_at, path):
+            rows = _RowBuffer(_max_rows(size_bound, len(columns)), len(columns) - 1)
+            for X_part, y_part in _parse_blocks(
+                _line_blocks(stream, head[newline + 1 :], columns, path), columns, label_at, path
+            ):
                 rows.append(X_part, y_part)
-        except _READ_ERRORS as exc:
-            where = f" after data row {rows.n:,}" if rows is not None else ""
-            raise DatasetError(f"{path} is damaged{where} ({exc}); re-create or re-upload it") from exc
+    except (OSError, EOFError, gzip.BadGzipFile, zipfile.BadZipFile, zstandard.ZstdError) as exc:
+        where = f" after data row {rows.n:,}" if rows is not None else ""
+        raise DatasetError(f"{path} is damaged{where} ({exc}); re-create or re-upload it") from exc
     if rows is None or rows.n == 0:
         raise DatasetError(f"{path} has a header but no rows: re-run `dogcat preprocess`")
     return rows.finish()
 
 
-#: What a damaged plain, gzip, zstd or zipped file raises while being read.
-_READ_ERRORS = (OSError, EOFError, gzip.BadGzipFile, zipfile.BadZipFile, zstandard.ZstdError)
-
-
 def _open_csv_stream(path: Path):
-    """(a binary stream of the CSV's text, an upper bound of its size) by the file's first bytes."""
+    """(a binary stream of the CSV's text, a bound of its size for the buffer) by the first bytes.
+
+    Every stream inflates at most what is asked of it; the bound is capped by the file's own size
+    (a gzip trailer or a zip header may claim anything), and the buffer grows if it was short.
+    """
     size = path.stat().st_size
     with open(path, "rb") as probe:
         magic = probe.read(4)
-        if magic[:2] == b"\x1f\x8b":  # gzip keeps the size mod 2**32 in its trailer
+        if magic[:2] == b"\x1f\x8b":  # gzip keeps the size mod 2**32 in its trailer: a claim
             probe.seek(-4, os.SEEK_END)
-            unpacked = int.from_bytes(probe.read(4), "little")
-            return gzip.open(path, "rb"), unpacked if size <= unpacked <= 64 * size else 16 * size
-    if magic == _ZSTD_MAGIC:
-        return _ZstdReader(path), 8 * size  # a streamed frame records no size; the buffer grows if short
-    if magic == _ZIP_MAGIC:
-        return _zipped_csv(path)
+            claim = int.from_bytes(probe.read(4), "little")
+            return gzip.open(path, "rb"), claim if size <= claim <= _MAX_RATIO * size else 16 * size
+    if magic == b"\x28\xb5\x2f\xfd":
+        _check_zstd_frames(path)
+        reader = zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), read_across_frames=True)  # noqa: SIM115
+        return reader, 8 * size
+    if magic == b"PK\x03\x04":
+        return _zipped_csv(path), _MAX_RATIO // 4 * size
     return open(path, "rb"), size
 
 
@@ -241,13 +212,44 @@ def _max_rows(size_bound: int, n_columns: int) -> int:
     return size_bound // (2 * n_columns) + 1
 
 
+def _check_zstd_frames(path: Path) -> None:
+    """EOFError unless the .zst file is whole frames to its last byte (RFC 8878's frame layout).
+
+    zstandard's stream reader ends a cut frame silently, so a truncated upload would lose rows
+    without a word: the frames' block headers are walked first (a seek per 128 KB block).
+    """
+    with open(path, "rb") as f:
+        end = os.fstat(f.fileno()).st_size
+
+        def number(n_bytes: int) -> int:
+            data = f.read(n_bytes)
+            if len(data) < n_bytes:
+                raise EOFError("the zstd file ends inside a frame (truncated)")
+            return int.from_bytes(data, "little")
+
+        while f.tell() < end:
+            magic = number(4)
+            if magic & 0xFFFFFFF0 == 0x184D2A50:  # a skippable frame: its size, then its bytes
+                f.seek(number(4), os.SEEK_CUR)
+            elif magic != 0xFD2FB528:
+                raise zstandard.ZstdError("no zstd frame where one should start")
+            else:
+                descriptor = number(1)
+                single = descriptor >> 5 & 1  # then window, dictionary id and content size fields
+                f.seek((not single) + (0, 1, 2, 4)[descriptor & 3] + (single, 2, 4, 8)[descriptor >> 6], 1)
+                last = 0
+                while not last:  # blocks: 3 header bytes (last flag, type, size), then the block
+                    header = number(3)
+                    last = header & 1
+                    f.seek(1 if header >> 1 & 3 == 1 else header >> 3, os.SEEK_CUR)
+                f.seek(4 * (descriptor >> 2 & 1), os.SEEK_CUR)  # the content checksum, if any
+            if f.tell() > end:
+                raise EOFError("the zstd file ends inside a frame (truncated)")
+
+
 def _zipped_csv(path: Path):
     """The one CSV inside a zip (Windows' "Compressed folder" of the upload), streamed."""
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise DatasetError(f"{path} starts like a zip but cannot be opened ({exc}); re-create it") from exc
-    with archive:
+    with zipfile.ZipFile(path) as archive:
         files = [i for i in archive.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")]
         if len(files) != 1 or not files[0].filename.lower().endswith(".csv"):
             names = ", ".join(i.filename for i in files[:3]) + (", ..." if len(files) > 3 else "")
@@ -255,45 +257,7 @@ def _zipped_csv(path: Path):
                 f"{path} is a zip of {len(files)} file(s) ({names}), not of one .csv: upload the "
                 ".csv.zst that `dogcat preprocess --compress` writes (no need to zip it)"
             )
-        return archive.open(files[0]), files[0].file_size  # the member stays readable after close
-
-
-class _ZstdReader:
-    """Read a .zst file as a stream; like ``gzip``, a file that ends before its frame does raises EOFError."""
-
-    def __init__(self, path: Path):
-        self._file = open(path, "rb")  # noqa: SIM115 - closed by close() / __exit__
-        self._decoder = zstandard.ZstdDecompressor().decompressobj()
-        self._pending = b""
-
-    def read(self, size: int) -> bytes:
-        while len(self._pending) < size:
-            compressed = self._file.read(1 << 20)
-            if not compressed:
-                if not self._decoder.eof:
-                    raise EOFError("the zstd file ended before its end-of-frame marker (truncated)")
-                break
-            self._pending += self._decode(compressed)
-        out, self._pending = self._pending[:size], self._pending[size:]
-        return out
-
-    def _decode(self, compressed: bytes) -> bytes:
-        out = []
-        while compressed:
-            if self._decoder.eof:  # another frame follows (zstd files may be concatenated)
-                self._decoder = zstandard.ZstdDecompressor().decompressobj()
-            out.append(self._decoder.decompress(compressed))
-            compressed = self._decoder.unused_data if self._decoder.eof else b""
-        return b"".join(out)
-
-    def close(self) -> None:
-        self._file.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
+        return archive.open(files[0])  # the member stays readable after the archive is closed
 
 
 def _read_header(stream, path: Path) -> bytes:
@@ -301,21 +265,13 @@ def _read_header(stream, path: Path) -> bytes:
     head = stream.read(_READ_BLOCK)
     if not head.strip():
         raise DatasetError(f"{path} is empty: expected a header `label,0,1,...` and one row per photo")
-    while b"\n" not in head:
+    while b"\n" not in head and (more := stream.read(_READ_BLOCK)):
+        head += more
         if len(head) > _MAX_HEADER_BYTES:  # a photo or a zip passed by mistake, say
             raise DatasetError(
                 f"{path} is not a CSV: no header line in its first {_MAX_HEADER_BYTES >> 20} MB"
             )
-        more = stream.read(_READ_BLOCK)
-        if not more:
-            break
-        head += more
     return head
-
-
-def _parse_header(line: bytes) -> list[str]:
-    text = line.decode("utf-8-sig", errors="replace").strip()
-    return [c.strip().strip('"') for c in text.split(",")]
 
 
 def _label_position(columns: list[str], path: Path) -> int:
@@ -348,10 +304,7 @@ def _line_blocks(stream, first: bytes, columns: list[str], path: Path) -> Iterat
     """
     longest = 4 * len(columns) + 2
     pending, row = first, 1
-    while True:
-        chunk = stream.read(_READ_BLOCK)
-        if not chunk:
-            break
+    while chunk := stream.read(_READ_BLOCK):
         data = pending + chunk if pending else chunk
         cut = data.rfind(b"\n") + 1
         if len(data) - cut > longest:
@@ -369,10 +322,7 @@ def _line_blocks(stream, first: bytes, columns: list[str], path: Path) -> Iterat
 
 
 def _parse_blocks(blocks, columns: list[str], label_at: int, path: Path):
-    """Parse blocks on all cores (NumPy releases the GIL), yielding (X, y) parts in file order.
-
-    At most two blocks per worker are in flight, so memory stays flat whatever the file size.
-    """
+    """Parse blocks on all cores (NumPy releases the GIL), yielding (X, y) parts in file order."""
     n_columns = len(columns)
 
     def parse(item: tuple[bytes, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -385,14 +335,15 @@ def _parse_blocks(blocks, columns: list[str], label_at: int, path: Path):
         pixels = values[:, 1:] if label_at == 0 else values[:, :-1]
         return pixels, values[:, label_at]
 
-    yield from ordered_map(parse, blocks, workers=min(4, os.cpu_count() or 1))
+    workers = min(4, os.cpu_count() or 1)
+    yield from ordered_map(parse, blocks, workers, ahead=workers + 1)
 
 
 class _RowBuffer:
     """Rows appended in order into one preallocated uint8 array, shrunk in place at the end.
 
-    The array is sized by an upper bound; pages never written cost no memory, so the peak is
-    the data itself, not data + a concatenated copy. Grows by doubling if the bound was wrong.
+    Sized by an upper bound of the rows; pages never written cost no memory, so the peak is the
+    data itself, not data + a concatenated copy. Grows by doubling if the bound was short.
     """
 
     def __init__(self, capacity: int, n_pixels: int):
@@ -403,11 +354,8 @@ class _RowBuffer:
     def append(self, X_part: np.ndarray, y_part: np.ndarray) -> None:
         end = self.n + len(X_part)
         if end > len(self.X):
-            capacity = max(end, 2 * len(self.X))
-            self.X = np.concatenate(
-                [self.X[: self.n], np.empty((capacity - self.n, self.X.shape[1]), np.uint8)]
-            )
-            self.y = np.concatenate([self.y[: self.n], np.empty(capacity - self.n, np.uint8)])
+            self.X.resize((max(end, 2 * len(self.X)), self.X.shape[1]), refcheck=False)
+            self.y.resize(len(self.X), refcheck=False)
         self.X[self.n : end] = X_part
         self.y[self.n : end] = y_part
         self.n = end

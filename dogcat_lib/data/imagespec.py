@@ -2,7 +2,9 @@
 
 A photo becomes ``size x size`` pixels, gray (1 channel) or RGB (3). The same fact appears as a
 CSV row's width (``n_pixels``), a model's input shape ``(H, W, C)`` and the ``--size/--color``
-options; every conversion between them goes through this class.
+options; it is inferred once at each boundary (:meth:`ImageSpec.from_pixels` for a CSV,
+:meth:`ImageSpec.from_model` for a model) and carried as it is from there. The course's 80x80 gray
+is :data:`COURSE`, the only place its numbers are written.
 """
 
 from __future__ import annotations
@@ -91,8 +93,3 @@ class ImageSpec:
 
 
 COURSE = ImageSpec(80, "gray")  # the course's photos
-
-
-def image_shape(n_pixels: int) -> tuple[int, int, int]:
-    """``(size, size, channels)`` of a CSV row of ``n_pixels`` values (``ImageSpec.from_pixels(n).shape``)."""
-    return ImageSpec.from_pixels(n_pixels).shape

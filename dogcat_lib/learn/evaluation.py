@@ -1,5 +1,6 @@
-"""How good is the model: test loss, accuracy, confusion matrix, precision and recall in one pass
-(notebook 02, "Evaluate"), and what the curves say about overfitting ("Reading the curves").
+"""How good is the model (``dogcat train``, ``dogcat evaluate``): test loss, accuracy, confusion matrix,
+precision and recall in one pass. Notebook 02 computes the same with ``model.evaluate`` and
+scikit-learn's ``confusion_matrix`` and ``classification_report`` (a test proves them equal).
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ import keras
 import numpy as np
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-from ..cleaner import suspects_frame
 from ..data.imagespec import ImageSpec
-from ..plots import history_frame
 from ..plumbing.atomic import atomic_write_bytes
 from ..plumbing.errors import DatasetError, DogcatError
 from .pipeline import make_dataset
@@ -63,7 +62,7 @@ def predict_proba(model: keras.Model, X: np.ndarray, batch_size: int = 100) -> n
     n = len(X)
     if n % replicas:
         X = np.concatenate([X, np.repeat(X[-1:], replicas - n % replicas, axis=0)])
-    ds = make_dataset(X, None, ImageSpec.from_model(model).shape, batch_size, replicas=replicas)
+    ds = make_dataset(X, None, ImageSpec.from_model(model), batch_size, replicas=replicas)
     return model.predict(ds, verbose=0).reshape(-1)[:n].astype(np.float32)
 
 
@@ -120,44 +119,3 @@ def check_fits(model: keras.Model, X: np.ndarray, what: str = "the CSV") -> None
 def write_metrics(evaluation: Evaluation, path: str | os.PathLike, **extra) -> Path:
     """``metrics.json`` (atomically): the evaluation's figures plus ``extra`` keys."""
     return atomic_write_bytes(path, json.dumps({**evaluation.to_dict(), **extra}, indent=2).encode())
-
-
-def overfitting_diagnosis(history) -> str:
-    """Three lines on what the curves say (notebook 02, "Reading the curves").
-
-    ``history``: Keras' ``History`` (``model.fit``'s), :func:`~dogcat_lib.learn.training.train`'s
-    result, its dict or a DataFrame. The last epoch's gap between training and validation
-    accuracy, how far the validation loss has risen above its lowest point, and a verdict:
-    overfitting when the gap exceeds 0.05 while the validation loss rises, "too few epochs"
-    below 5 epochs, otherwise "no clear overfitting".
-    """
-    history = history_frame(history)
-    last = history.iloc[-1]
-    lowest = float(history["val_loss"].min())
-    best = int(history["val_loss"].to_numpy().argmin()) + 1
-    gap = last["accuracy"] - last["val_accuracy"]
-    rise = last["val_loss"] - lowest
-    if gap > 0.05 and rise > 0:
-        verdict = "overfitting. The model memorises the training photos while validation gets worse."
-    elif len(history) < 5:
-        verdict = "too few epochs to tell; run with more EPOCHS."
-    else:
-        verdict = "no clear overfitting yet."
-    return (
-        f"last epoch {int(last['epoch'])}: accuracy train {last['accuracy']:.3f}, "
-        f"validation {last['val_accuracy']:.3f} (gap {gap:+.3f})\n"
-        f"validation loss: lowest {lowest:.4f} at epoch {best}, last {last['val_loss']:.4f} ({rise:+.4f})\n"
-        f"diagnosis: {verdict}"
-    )
-
-
-def rank_suspects(
-    model: keras.Model, X: np.ndarray, y: np.ndarray, names: list[str] | None = None, batch_size: int = 100
-):
-    """The photos most likely mislabelled or odd: a DataFrame ranked by loss, highest first.
-
-    X: (n, D) uint8 rows (e.g. from :func:`~dogcat_lib.build_dataset`, which also gives the
-    ``names`` the exclusions file needs), y: (n,) labels. The confidently wrong photos come first;
-    see :func:`~dogcat_lib.cleaner.suspects_frame` for the columns. Notebook 04, section 4.
-    """
-    return suspects_frame(predict_proba(model, X, batch_size), y, names)

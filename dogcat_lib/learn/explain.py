@@ -1,4 +1,8 @@
-"""Where the CNN looks (notebook 04, sections 2 and 3): Grad-CAM heatmaps, feature maps, filters.
+"""Where the CNN looks (``dogcat explain``, ``dogcat app``): Grad-CAM heatmaps of the package's models.
+
+Notebook 04 writes Grad-CAM in about fifteen lines with ``tf.GradientTape`` for the course's
+``Sequential`` CNN (as *Deep Learning with Python* does); a test proves its heatmap equals
+:func:`explain`'s. This module is that same computation for every shape of model.
 
 Grad-CAM (Selvaraju et al., 2017): take the feature maps ``A`` (h, w, k) of the last
 convolutional block and the gradient of the class score with respect to them; each channel's
@@ -7,7 +11,8 @@ and resized to the model's input. With one sigmoid output P(dog) the class score
 ``z`` (P(dog) = sigmoid(z)) for dog and ``-z`` for cat: the logit does not saturate, where the
 gradient of P itself vanishes when P is 0.9999.
 
-Every model the package builds is handled: the course's ``Sequential`` CNN, the improved
+Every model the package builds is handled (no library does this for a nested backbone): the
+course's ``Sequential`` CNN, the improved
 functional CNN (its augmentation layers are inactive here, as in ``predict``), and the transfer
 model, whose MobileNetV3 backbone is a model nested inside the model: its last conv layer is
 reached by running the layers before the backbone, a sub-model of the backbone up to that
@@ -26,7 +31,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from ..data.images import load_pixels
+from ..data.images import decode_pixels, read_file_bytes
 from ..data.imagespec import ImageSpec
 from ..data.labels import CAT, DOG
 from ..plumbing.errors import DogcatError
@@ -206,8 +211,10 @@ def model_input(model: keras.Model, image) -> np.ndarray:
     0..255), or a photo's path or bytes (decoded at the model's size and color).
     """
     spec = ImageSpec.from_model(model)
-    if isinstance(image, str | os.PathLike | bytes | bytearray | memoryview):
-        image = load_pixels(image, spec.size, spec.color)
+    if isinstance(image, str | os.PathLike):
+        image = read_file_bytes(image)
+    if isinstance(image, bytes | bytearray | memoryview):
+        image = decode_pixels(bytes(image), spec)
     array = np.asarray(image, dtype=np.float32)
     if array.size != spec.n_pixels:
         raise DogcatError(f"an image of shape {array.shape} does not fit the model's input {spec.describe()}")
@@ -220,8 +227,7 @@ def explain(model: keras.Model, image, layer: str | None = None, target: int | N
     ``image``: the model's input pixels or a photo (see :func:`model_input`). ``layer``: the
     feature maps to read (default: the last conv block, see :func:`find_conv_layer`).
     ``target``: the class whose evidence is shown, 1 dog or 0 cat; default the predicted one
-    (dog when P(dog) > 0.5). 1 marks the strongest evidence; all zeros: none found. Notebook 04,
-    section 2.
+    (dog when P(dog) > 0.5). 1 marks the strongest evidence; all zeros: none found.
     """
     where = find_conv_layer(model, layer)
     forward = _tap(model, [where.output], where.container)
@@ -245,29 +251,3 @@ def explain(model: keras.Model, image, layer: str | None = None, target: int | N
     cam = np.maximum(cam, 0.0)
     top = float(cam.max())
     return (cam / top if top > 0 else np.zeros_like(cam)).astype(np.float32)
-
-
-def feature_maps(model: keras.Model, image, n_layers: int = 2) -> dict[str, np.ndarray]:
-    """What the first ``n_layers`` conv layers output for one image: name -> (h, w, channels) float32.
-
-    Each map is taken after the layer's batch norm and activation when they follow it. For the
-    transfer model these are the backbone's first layers. Notebook 04, section 3.
-    """
-    found = conv_layers(model) or [find_conv_layer(model)]  # the second call raises the clear error
-    first = [c for c in found if c.container is found[0].container][:n_layers]
-    forward = _tap(model, [c.output for c in first], first[0].container)
-    maps, _ = forward(tf.convert_to_tensor(model_input(model, image)))
-    return {c.name: np.asarray(m[0], dtype=np.float32) for c, m in zip(first, maps, strict=True)}
-
-
-def conv_filters(model: keras.Model, layer: str | None = None) -> np.ndarray:
-    """The first conv layer's kernel (or the conv layer named ``layer``): (kh, kw, in_channels, filters).
-
-    float32; a depthwise layer gives (kh, kw, channels, multiplier). Notebook 04, section 3.
-    """
-    where = find_conv_layer(model, layer) if layer is not None else (conv_layers(model) or [None])[0]
-    if where is None:
-        where = find_conv_layer(model)  # raises: the model has no conv layer
-    if not _is_conv(where.layer):
-        raise DogcatError(f"layer {where.name!r} is not a convolutional layer: it has no filters to show")
-    return np.asarray(where.layer.get_weights()[0], dtype=np.float32)

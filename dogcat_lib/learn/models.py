@@ -1,10 +1,11 @@
-"""Model builders (notebook 02, "The model"). Each returns a compiled ``keras.Model`` that takes
-images of ``input_shape`` (H, W, C) with raw pixel values 0..255 and outputs P(dog).
+"""Model builders for ``dogcat train``. Each returns a compiled ``keras.Model`` that takes images of
+``input_shape`` (H, W, C) with raw pixel values 0..255 and outputs P(dog).
 
-The first layer scales the pixels: pass ``scaling=fit_scaler(X_train).layer(input_shape)`` for the
-course's min-max scaling fitted on the training split, or leave it out for ``x / 255``. Because
-the scaling lives inside the model, a saved ``model.keras`` scales new photos exactly as it scaled
-its training data, and the input pipeline can keep the pixels uint8 until the last moment.
+Notebooks 02 and 03 write the same models in their cells (the course's ``Sequential``, the
+improved CNN, the transfer model's two phases); tests/test_course_code.py proves them equal. The
+first layer scales the pixels: pass ``scaling=fit_scaler(X_train, input_shape)`` for the course's
+min-max scaling fitted on the training split, or leave it out for ``x / 255``. Because the scaling
+lives inside the model, a saved ``model.keras`` scales new photos exactly as it was trained.
 """
 
 from __future__ import annotations
@@ -14,11 +15,9 @@ from collections.abc import Callable
 import keras
 from keras import layers
 
-from ..data.imagespec import ImageSpec
+from ..data.imagespec import COURSE, ImageSpec
 from ..plumbing.errors import DogcatError
-from .runtime import get_strategy, set_seed
-
-REFERENCE_PARAMS = 2_764_417  # trainable parameters of the course's CNN on 80x80x1
+from .runtime import get_strategy
 
 
 def _compile(model, optimizer):
@@ -28,7 +27,7 @@ def _compile(model, optimizer):
 
 
 def build_reference_cnn(
-    input_shape: tuple[int, int, int] = (80, 80, 1),
+    input_shape: tuple[int, int, int] = COURSE.shape,
     scaling=None,
     compile: bool = True,
     learning_rate: float = 1e-4,
@@ -44,7 +43,7 @@ def build_reference_cnn(
     float32 even inside :func:`~dogcat_lib.learn.runtime.precision` (mixed precision).
     """
     if seed is not None:
-        set_seed(seed)
+        keras.utils.set_random_seed(seed)
 
     def conv(filters: int) -> layers.Conv2D:
         return layers.Conv2D(filters, 3, padding="same", activation="relu")
@@ -98,7 +97,7 @@ def augmentation(seed: int | None = 0, name: str = "augmentation"):
 
 
 def build_improved_cnn(
-    input_shape: tuple[int, int, int] = (80, 80, 1),
+    input_shape: tuple[int, int, int] = COURSE.shape,
     scaling=None,
     augment: bool = True,
     compile: bool = True,
@@ -118,7 +117,7 @@ def build_improved_cnn(
     ``reduce_lr_patience`` (see :data:`TRAINING_DEFAULTS`), as ``dogcat train --model improved`` does.
     """
     if seed is not None:
-        set_seed(seed)
+        keras.utils.set_random_seed(seed)
     with get_strategy().scope():
         inputs = keras.Input(shape=tuple(input_shape), name="pixels")
         x = augmentation(seed)(inputs) if augment else inputs
@@ -141,7 +140,7 @@ def build_improved_cnn(
 
 
 def build_transfer_cnn(
-    input_shape: tuple[int, int, int] = (80, 80, 1),
+    input_shape: tuple[int, int, int] = COURSE.shape,
     scaling=None,
     weights: str | None = "imagenet",
     image_size: int = 96,
@@ -160,7 +159,7 @@ def build_transfer_cnn(
     """
     del scaling  # the backbone's own preprocessing applies
     if seed is not None:
-        set_seed(seed)
+        keras.utils.set_random_seed(seed)
     with get_strategy().scope():
         inputs = keras.Input(shape=tuple(input_shape), name="pixels")
         x = augmentation(seed)(inputs) if augment else inputs
@@ -228,7 +227,7 @@ TRAINING_DEFAULTS: dict[str, dict] = {
 MIN_SIZE: dict[str, int] = {"reference": 16, "improved": 16, "transfer": 1}
 
 
-def build_model(name: str, input_shape: tuple[int, int, int] = (80, 80, 1), scaling=None, **kwargs):
+def build_model(name: str, input_shape: tuple[int, int, int] = COURSE.shape, scaling=None, **kwargs):
     """The builder registered under ``name`` (``dogcat train --model NAME``), called with the rest.
 
     Raises DogcatError for an unknown name, or photos smaller than the model takes (:data:`MIN_SIZE`).
@@ -245,8 +244,3 @@ def build_model(name: str, input_shape: tuple[int, int, int] = (80, 80, 1), scal
             "(the course uses 80)"
         )
     return builder(input_shape=input_shape, scaling=scaling, **kwargs)
-
-
-def trainable_params(model) -> int:
-    """The number of trainable parameters (what ``model.summary()`` reports as trainable)."""
-    return int(sum(keras.ops.size(w) for w in model.trainable_weights))

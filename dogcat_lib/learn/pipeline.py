@@ -1,4 +1,4 @@
-"""uint8 CSV rows -> ``tf.data`` batches of images (notebook 02, "Train").
+"""uint8 CSV rows -> ``tf.data`` batches of images (``dogcat train``; notebook 02 shows why, section 6).
 
 The pixels stay uint8 all the way into the input pipeline: each batch is gathered, reshaped to
 (H, W, C) and cast to float32 only when the model asks for it, and the scaling is the model's
@@ -19,7 +19,7 @@ from .runtime import get_strategy
 def make_dataset(
     X: np.ndarray,
     y: np.ndarray | None,
-    input_shape: tuple[int, int, int],
+    spec: ImageSpec,
     batch_size: int = 100,
     shuffle: bool = False,
     seed: int = 0,
@@ -38,15 +38,14 @@ def make_dataset(
     out. :func:`~dogcat_lib.learn.evaluation.predict_proba` pads instead, so it predicts every row.
     """
     X = np.ascontiguousarray(X)
-    n_values = ImageSpec.from_shape(input_shape).n_pixels
-    if X.ndim != 2 or X.shape[1] != n_values:
+    if X.ndim != 2 or X.shape[1] != spec.n_pixels:
         raise DatasetError(
             f"rows of {X.shape[1] if X.ndim == 2 else X.shape} pixels do not fit the model's input "
-            f"{tuple(input_shape)} ({n_values} pixels)"
+            f"{spec.shape} ({spec.n_pixels} pixels)"
         )
     images = tf.constant(X)
     labels = None if y is None else tf.constant(np.asarray(y, np.float32))
-    shape = tf.constant([-1, *input_shape])
+    shape = tf.constant([-1, *spec.shape])
 
     def gather(index):
         batch = tf.reshape(tf.cast(tf.gather(images, index), tf.float32), shape)

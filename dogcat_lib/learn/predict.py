@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.dataset import decode_stream
-from ..data.images import decode_pixels, load_pixels
+from ..data.images import decode_pixels, read_file_bytes
 from ..data.imagespec import ImageSpec
 from ..data.labels import CLASS_NAMES, IMAGE_EXTENSIONS
 from ..data.photo import open_photo
@@ -59,7 +59,7 @@ def predict(
     skipped = SkipReport()
     if src is None:
         try:
-            X = load_pixels(path, spec.size, spec.color).reshape(1, -1)
+            X = decode_pixels(read_file_bytes(path), spec).reshape(1, -1)
         except ImageError as exc:
             raise DatasetError(f"{path} is not a photo the model can read: {exc}") from exc
         names = [path.name]
@@ -127,7 +127,7 @@ def predict_photo(model, photo, name: str | None = None) -> PhotoPrediction:
     model = _as_model(model)
     spec = ImageSpec.from_model(model)
     shown = open_photo(photo, name)
-    pixels = decode_pixels(shown.data, spec.size, spec.color)
+    pixels = decode_pixels(shown.data, spec)
     proba = float(predict_proba(model, pixels.reshape(1, -1), batch_size=1)[0])
     return PhotoPrediction(shown.name, shown.image, pixels, proba)
 

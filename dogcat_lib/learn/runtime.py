@@ -16,9 +16,9 @@ from contextlib import contextmanager
 import keras
 import tensorflow as tf
 
-from .. import __version__
 from ..colab import in_colab
 from ..plumbing.errors import DogcatError
+from ..plumbing.version import __version__
 
 _strategy: tf.distribute.Strategy | None = None
 
@@ -119,11 +119,6 @@ def setup_report(wanted_version: str | None = None) -> str:
             "Runtime -> Change runtime type -> T4 GPU를 고른 뒤 처음부터 다시 실행하세요."
         )
     return "\n".join(lines)
-
-
-def set_seed(seed: int) -> None:
-    """Seed Python, NumPy and TensorFlow (``keras.utils.set_random_seed``): a CPU run repeats."""
-    keras.utils.set_random_seed(seed)
 
 
 def mixed_precision_policy() -> str:

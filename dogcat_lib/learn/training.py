@@ -1,131 +1,279 @@
-"""Fit a model with the callbacks a long run needs (notebook 02, "Train"; the CLI; notebook 03).
+"""Step two end to end (``dogcat train``): the CSV -> split -> scale -> fit -> evaluate -> a run folder.
 
-Notebook 02 calls ``model.fit`` itself, as the course does; :func:`train` is that same call for
-the CLI and notebook 03: the uint8 ``tf.data`` pipeline, the callbacks of
-:func:`~dogcat_lib.learn.callbacks.training_callbacks`, and a :class:`TrainingHistory` that
-reads like Keras' ``History``.
+Notebook 02 writes the same training in its cells: Keras' own callbacks in a visible list
+(:func:`training_callbacks` returns that list, and a test proves the two equal). A run folder on
+Google Drive survives a Colab disconnect: ``BackupAndRestore`` continues after the last finished
+epoch, ``CSVLogger(append=True)`` keeps every epoch's row, and ``ModelCheckpoint`` keeps the best
+epoch's model, told the best loss so far when a run continues. Keras has no time budget, so
+:class:`TimeBudget` is the one callback written here.
 """
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass, field
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import keras
-import numpy as np
+import matplotlib.pyplot as plt
 import pandas as pd
 
+from ..data.csvio import read_csv
 from ..data.imagespec import ImageSpec
+from ..plots import plot_confusion_matrix, plot_history, plot_mistakes, plot_sample_grid
+from ..plumbing.atomic import atomic_write_bytes
 from ..plumbing.errors import DogcatError
-from .callbacks import COURSE_COLUMNS, EpochTimer, ResumableTraining, TimeLimit, training_callbacks
+from ..plumbing.paths import check_not_an_input
+from .evaluation import Evaluation, evaluate, write_metrics
+from .modelfile import save_model
+from .models import MODEL_BUILDERS, TRAINING_DEFAULTS, build_model
 from .pipeline import make_dataset
-from .runtime import set_seed
+from .runtime import precision
+from .scaling import Splits, fit_scaler, split_dataset
+
+MODEL_FILE, HISTORY_FILE, BEST_FILE, BACKUP_DIR = "model.keras", "history.csv", "best.keras", "backup"
+SETTINGS_FILE = "run.json"  # what the run is (model, CSV, seed...): a resume must match it
+RUN_FIGURES = ("history.png", "confusion.png", "mistakes.png", "samples.png")
+RUN_FILES = (MODEL_FILE, HISTORY_FILE, "metrics.json", BEST_FILE, SETTINGS_FILE)
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Times each epoch (``seconds`` in the logs, so ``CSVLogger`` keeps it) and, with ``minutes``,
+    stops before an epoch that would end past the budget, judged by the mean epoch so far.
+
+    ``spent`` and ``done``: the seconds and epochs of an earlier, interrupted part of the run.
+    """
+
+    def __init__(self, minutes: float | None = None, spent: float = 0.0, done: int = 0):
+        super().__init__()
+        self.minutes, self.spent, self.done, self.stopped = minutes, spent, done, False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        seconds = time.perf_counter() - self.start
+        self.spent, self.done = self.spent + seconds, self.done + 1
+        if logs is not None:
+            logs["seconds"] = seconds
+        if self.minutes is not None and self.spent + self.spent / self.done > self.minutes * 60:
+            self.stopped = self.model.stop_training = True
+
+
+def training_callbacks(
+    run_dir: str | os.PathLike,
+    patience: int = 10,
+    best_so_far: float | None = None,
+    reduce_lr_patience: int | None = None,
+    budget: TimeBudget | None = None,
+) -> list[keras.callbacks.Callback]:
+    """Notebook 02's callbacks, in order: early stopping, the best model, the log, the backup.
+
+    ``best_so_far``: the lowest validation loss of an interrupted run (``history.csv``), so that
+    the first epoch after a resume does not replace a better checkpoint. ``reduce_lr_patience``
+    halves the learning rate on a plateau (the improved and transfer models); ``budget`` times
+    the epochs (before the log, which records its ``seconds``).
+    """
+    run_dir = Path(run_dir)
+    callbacks: list[keras.callbacks.Callback] = []
+    if reduce_lr_patience is not None:
+        callbacks.append(
+            keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=reduce_lr_patience, min_lr=1e-6)
+        )
+    callbacks += [
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True),
+        *([budget] if budget is not None else []),
+        keras.callbacks.ModelCheckpoint(
+            run_dir / BEST_FILE, monitor="val_loss", save_best_only=True, initial_value_threshold=best_so_far
+        ),
+        keras.callbacks.CSVLogger(run_dir / HISTORY_FILE, append=True),
+        keras.callbacks.BackupAndRestore(backup_dir=run_dir / BACKUP_DIR),
+    ]
+    return callbacks
+
+
+def read_history(run_dir: str | os.PathLike) -> pd.DataFrame:
+    """``history.csv`` of a run, one row per epoch (an epoch logged twice across a resume: the last).
+
+    Columns ``epoch`` (from 1; Keras' ``CSVLogger`` writes it from 0), ``loss``, ``accuracy``,
+    ``val_loss``, ``val_accuracy`` and what else the callbacks logged; empty when there is none.
+    """
+    path = Path(run_dir) / HISTORY_FILE
+    if not path.is_file() or path.stat().st_size == 0:
+        return pd.DataFrame(columns=["epoch"])
+    frame = pd.read_csv(path).drop_duplicates("epoch", keep="last").sort_values("epoch")
+    return frame.assign(epoch=frame["epoch"] + 1).reset_index(drop=True)
 
 
 @dataclass
-class TrainingHistory:
-    """What :func:`train` returns: Keras' ``History`` figures and how the training went.
+class TrainingRun:
+    """What :func:`train_from_csv` produced: the model, its history, the test evaluation, the files."""
 
-    ``history`` is the dict ``model.fit`` returns in ``History.history`` (``history.history
-    ["accuracy"]`` works as in the course), covering every epoch, those before a resume too;
-    ``epoch`` its 0-based epochs; ``seconds`` per epoch; ``best_epoch`` (1-based) the lowest
-    validation loss, whose weights the model holds; ``stopped_by`` why training ended;
-    ``resumed_from``: the epochs an earlier, interrupted run had done. :meth:`frame` gives one
-    DataFrame row per epoch.
-    """
-
-    history: dict[str, list[float]]
-    epoch: list[int]
-    seconds: list[float] = field(default_factory=list)
-    best_epoch: int = 0
-    stopped_by: str = ""
-    resumed_from: int = 0
+    model: keras.Model
+    history: pd.DataFrame  # every epoch of the run, those before a resume too
+    evaluation: Evaluation
+    splits: Splits
+    out_dir: Path
+    seconds: float
+    resumed_from: int  # the epochs an earlier, interrupted part of the run had done
+    stopped_by: str
 
     @property
-    def epochs_run(self) -> int:
-        return len(self.epoch)
-
-    def frame(self) -> pd.DataFrame:
-        """``epoch`` (from 1), the course's columns (loss, accuracy, val_loss, val_accuracy), then
-        the rest (``learning_rate``...) and ``seconds``."""
-        frame = pd.DataFrame({k: v for k, v in self.history.items() if k != "seconds"})
-        first = [c for c in COURSE_COLUMNS if c in frame]
-        frame = frame[first + [c for c in frame if c not in first]]
-        frame.insert(0, "epoch", np.asarray(self.epoch, dtype=int) + 1)
-        frame["seconds"] = self.seconds[: len(frame)]
-        return frame
+    def best_epoch(self) -> int:
+        """The epoch (from 1) with the lowest validation loss: the weights the model holds."""
+        return int(self.history["val_loss"].to_numpy().argmin()) + 1
 
 
-def train(
-    model: keras.Model,
-    data,
+def _check_run_folder(out: Path, csv_path, overwrite: bool, resume: bool) -> dict | None:
+    """The settings of an interrupted run in ``out`` (to continue), or None; DogcatError when the
+    folder holds what must not be touched without ``overwrite``."""
+    if out.exists() and not out.is_dir():
+        raise DogcatError(f"{out} exists and is not a folder")
+    for written in [out / name for name in RUN_FILES] + [out / "figures" / name for name in RUN_FIGURES]:
+        check_not_an_input(written, [csv_path], option="the run's file", fix="choose another -o folder")
+    if (out / MODEL_FILE).exists() and not overwrite:
+        raise DogcatError(f"{out} already holds a trained model.keras: choose another -o, or --overwrite it")
+    if not (out / BACKUP_DIR).is_dir():
+        return None
+    done = len(read_history(out))
+    if not (resume or overwrite):
+        raise DogcatError(
+            f"{out} holds an interrupted run ({done} epochs done): --resume to continue it, "
+            "or --overwrite to start over"
+        )
+    try:
+        return json.loads((out / SETTINGS_FILE).read_text()) if resume else None
+    except (OSError, ValueError) as exc:
+        raise DogcatError(f"{out / SETTINGS_FILE} is unreadable ({exc}): --overwrite to start over") from exc
+
+
+def train_from_csv(
+    csv_path: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    model_name: str = "reference",
     epochs: int = 100,
     batch_size: int = 100,
-    out_dir: str | os.PathLike | None = None,
-    patience: int = 10,
-    max_minutes: float | None = None,
     seed: int = 0,
-    verbose: int | str = "auto",
-    callbacks: list | None = None,
-    reduce_lr_patience: int | None = None,
-    resume: bool = True,
-) -> TrainingHistory:
-    """Fit ``model`` on ``data`` (:class:`~dogcat_lib.learn.scaling.Splits`) with :func:`training_callbacks`.
+    max_minutes: float | None = None,
+    patience: int = 10,
+    test_size: float = 0.3,
+    val_size: float = 0.3,
+    overwrite: bool = False,
+    resume: bool = False,
+    verbose: int | str = 2,
+    model_options: dict | None = None,
+    mixed_precision: bool = False,
+) -> TrainingRun:
+    """The whole of step two (``dogcat train``): CSV -> split -> scale -> train -> evaluate -> files.
 
-    The uint8 rows go through :func:`~dogcat_lib.learn.pipeline.make_dataset` (the training rows
-    shuffled each epoch, seeded). The model ends with the best epoch's weights whatever stopped
-    it. With ``out_dir``, each epoch leaves the folder ready to resume, an interrupted run found
-    there is continued (``resume=False``: refused), and the end writes ``model.keras`` and
-    ``history.csv`` (see :class:`~dogcat_lib.learn.callbacks.ResumableTraining`).
+    Writes into ``out_dir``: ``model.keras`` (the best epoch), ``history.csv``, ``metrics.json``
+    (test figures, epochs, seconds, settings) and ``figures/`` (history, confusion matrix,
+    mistakes, sample images). The split is stratified (:func:`split_dataset`), the scaling fitted
+    on the training rows only and put into the model (:func:`fit_scaler`). ``model_options`` go
+    to the builder (e.g. ``{"weights": None}`` for ``transfer``); ``mixed_precision``: layers
+    compute in float16 (faster on recent GPUs; slower on a CPU). Everything is checked before
+    anything is written. An ``out_dir`` that holds a model is refused unless ``overwrite``; one
+    holding an interrupted run is continued with ``resume`` (same CSV and settings), started over
+    with ``overwrite``, and refused otherwise.
     """
-    if epochs < 1 or batch_size < 1:
-        raise DogcatError(f"epochs and batch_size must be positive (got {epochs}, {batch_size})")
-    input_shape = ImageSpec.from_model(model).shape
-    set_seed(seed)
+    out = Path(out_dir)
+    if model_name not in MODEL_BUILDERS:
+        raise DogcatError(f"unknown model {model_name!r}: choose one of {', '.join(MODEL_BUILDERS)}")
+    interrupted = _check_run_folder(out, csv_path, overwrite, resume)
+    X, y = read_csv(csv_path)
+    spec = ImageSpec.from_pixels(X.shape[1])
+    splits = split_dataset(X, y, test_size=test_size, val_size=val_size, seed=seed)
+    del X, y
+    settings = {
+        "model": model_name,
+        "csv": str(csv_path),
+        "input_shape": list(spec.shape),
+        "seed": seed,
+        "batch_size": batch_size,
+        "splits": splits.sizes(),
+        "mixed_precision": mixed_precision,
+    }
+    if interrupted is not None and interrupted != settings:
+        changed = sorted(k for k in {**interrupted, **settings} if interrupted.get(k) != settings.get(k))
+        raise DogcatError(
+            f"{out} holds an interrupted run of another model or data ({', '.join(changed)} differ): "
+            "use the same settings to continue it, or another output folder"
+        )
+    if interrupted is None:
+        for name in RUN_FILES:
+            (out / name).unlink(missing_ok=True)
+        shutil.rmtree(out / BACKUP_DIR, ignore_errors=True)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(out / SETTINGS_FILE, json.dumps(settings, indent=1).encode())
+    with precision(mixed_precision):
+        scaling = fit_scaler(splits.X_train, spec.shape)
+        model = build_model(model_name, spec.shape, scaling=scaling, seed=seed, **(model_options or {}))
+    before = read_history(out)
+    done = len(before)
+    if interrupted is not None:
+        print(f"resuming the interrupted run in {out}: {done} epochs done, on with epoch {done + 1}")
+    budget = TimeBudget(max_minutes, spent=float(before["seconds"].sum()) if done else 0.0, done=done)
+    best = float(before["val_loss"].min()) if done else None
+    reduce_lr = TRAINING_DEFAULTS[model_name].get("reduce_lr_patience")
+    callbacks = training_callbacks(out, patience, best, reduce_lr, budget)
+    keras.utils.set_random_seed(seed)
     replicas = model.distribute_strategy.num_replicas_in_sync
-    train_ds = make_dataset(data.X_train, data.y_train, input_shape, batch_size, True, seed, replicas)
-    val_ds = make_dataset(data.X_val, data.y_val, input_shape, batch_size, replicas=replicas)
-    settings = {"seed": seed, "batch_size": batch_size, "train_rows": len(data.y_train)}
-    used = training_callbacks(
-        out_dir, patience, max_minutes, reduce_lr_patience, resume=resume, settings=settings
-    )
-    # shuffle=False: train_ds reshuffles itself each epoch (seeded); Keras does not reshuffle a Dataset
-    fit = model.fit(
-        train_ds, validation_data=val_ds, epochs=epochs, callbacks=used + list(callbacks or []),
-        verbose=verbose, shuffle=False,
-    )  # fmt: skip
-    return summarize(fit, used, epochs, patience)
-
-
-def summarize(fit: keras.callbacks.History, callbacks: list, epochs: int, patience: int) -> TrainingHistory:
-    """A :class:`TrainingHistory` from ``model.fit``'s History and the callbacks it ran with
-    (those of an interrupted run included, when :class:`ResumableTraining` continued it)."""
-
-    def find(kind):
-        return next((c for c in callbacks if isinstance(c, kind)), None)
-
-    timer, limit, run = find(EpochTimer), find(TimeLimit), find(ResumableTraining)
-    stopper = find(keras.callbacks.EarlyStopping)
-    if run is not None:
-        logs = run.epochs
-        history = {k: [e[k] for e in logs if k in e] for k in dict.fromkeys(k for e in logs for k in e)}
-        epoch_numbers = list(range(len(logs)))
+    train_ds = make_dataset(splits.X_train, splits.y_train, spec, batch_size, True, seed, replicas)
+    val_ds = make_dataset(splits.X_val, splits.y_val, spec, batch_size, replicas=replicas)
+    start = time.perf_counter()
+    try:  # shuffle=False: train_ds reshuffles itself each epoch (seeded); Keras cannot shuffle a Dataset
+        model.fit(
+            train_ds,
+            validation_data=val_ds,
+            epochs=epochs,
+            callbacks=callbacks,
+            verbose=verbose,
+            shuffle=False,
+        )
+    except OSError as exc:  # Keras' saves name no file: a full disk is named by the run's folder
+        raise exc if exc.filename else OSError(exc.errno, exc.strerror or str(exc), str(out)) from exc
+    seconds = time.perf_counter() - start
+    stopper = next(c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping))
+    if budget.stopped:
+        stopped_by = f"time limit ({max_minutes:g} min)"
+    elif stopper.stopped_epoch > 0:
+        stopped_by = f"early stopping (no better val_loss for {patience} epochs)"
     else:
-        history = {k: [float(v) for v in values] for k, values in fit.history.items()}
-        epoch_numbers = list(fit.epoch)
-    seconds = history.pop("seconds", timer.seconds if timer else [])
-    val_loss = history.get("val_loss", [])
-    if limit is not None and limit.stopped:
-        reason = f"time limit ({limit.seconds / 60:g} min)"
-    elif stopper is not None and stopper.stopped_epoch > 0:
-        reason = f"early stopping (no better val_loss for {patience} epochs)"
-    else:
-        reason = f"all {epochs} epochs"
-    return TrainingHistory(
-        history=history,
-        epoch=epoch_numbers,
-        seconds=list(seconds),
-        best_epoch=int(np.argmin(val_loss)) + 1 if val_loss else 0,
-        stopped_by=reason,
-        resumed_from=run.resumed_from if run is not None else 0,
+        stopped_by = f"all {epochs} epochs"
+    if (out / BEST_FILE).is_file():
+        model.load_weights(out / BEST_FILE)  # the best epoch of the whole run, across a resume too
+    history = read_history(out)
+    evaluation = evaluate(model, splits.X_test, splits.y_test, batch_size)
+    run = TrainingRun(model, history, evaluation, splits, out, seconds, done, stopped_by)
+    _write_results(run, model_name, spec, settings, max_minutes)
+    return run
+
+
+def _write_results(run: TrainingRun, model_name: str, spec: ImageSpec, settings: dict, max_minutes) -> None:
+    """The figures, ``metrics.json`` and ``model.keras``; then the run's working files go."""
+    out, history, splits = run.out_dir, run.history, run.splits
+    history_png, confusion_png, mistakes_png, samples_png = (out / "figures" / name for name in RUN_FIGURES)
+    plot_history(history, title=f"{model_name} CNN", path=history_png)
+    plot_confusion_matrix(run.evaluation.confusion, path=confusion_png)
+    plot_mistakes(splits.X_test, splits.y_test, run.evaluation.proba, path=mistakes_png)
+    plot_sample_grid(splits.X_train, splits.y_train, spec, n=8, path=samples_png)
+    plt.close("all")
+    write_metrics(
+        run.evaluation,
+        out / "metrics.json",
+        **settings,
+        epochs_run=len(history),
+        resumed_from=run.resumed_from,
+        best_epoch=run.best_epoch,
+        stopped_by=run.stopped_by,
+        max_minutes=max_minutes,
+        train_seconds=round(run.seconds, 1),
+        seconds_per_epoch=round(float(history["seconds"].mean()), 2),
     )
+    save_model(run.model, out / MODEL_FILE)
+    for name in (BEST_FILE, SETTINGS_FILE):
+        (out / name).unlink(missing_ok=True)
