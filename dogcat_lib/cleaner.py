@@ -14,6 +14,7 @@ folder or zip. The buttons call plain methods (:meth:`PhotoCleaner.mark_wrong_la
 
 from __future__ import annotations
 
+import html
 import os
 from pathlib import Path
 
@@ -24,7 +25,7 @@ import pandas as pd
 from .data.dataset import read_photo
 from .data.exclusions import EXCLUSION_REASONS, read_exclusions, write_exclusions
 from .data.imagespec import ImageSpec
-from .data.labels import CLASS_NAMES
+from .data.labels import CLASS_NAMES_KO
 from .data.photo import decode_photo
 from .plumbing.errors import MissingDependency
 
@@ -82,12 +83,12 @@ class PhotoCleaner:
             widget.on_click(lambda _: action())
             return widget
 
-        self.buttons = {
-            "previous": button("previous", self.previous),
-            EXCLUSION_REASONS[0]: button(EXCLUSION_REASONS[0], self.mark_wrong_label, "danger"),
-            EXCLUSION_REASONS[1]: button(EXCLUSION_REASONS[1], self.mark_not_cat_or_dog, "warning"),
-            "keep": button("keep", self.keep, "success"),
-            "next": button("next", self.next),
+        self.buttons = {  # keyed by what each does (the reasons are what the file records)
+            "previous": button("◀ 이전", self.previous),
+            EXCLUSION_REASONS[0]: button("레이블이 틀림", self.mark_wrong_label, "danger"),
+            EXCLUSION_REASONS[1]: button("고양이도 강아지도 아님", self.mark_not_cat_or_dog, "warning"),
+            "keep": button("괜찮음", self.keep, "success"),
+            "next": button("다음 ▶", self.next),
         }
         self.caption = widgets.HTML()
         self.image = widgets.Image(format="png")
@@ -118,15 +119,15 @@ class PhotoCleaner:
         """Show suspect ``index`` (clamped to the first and last)."""
         self.index = int(min(max(index, 0), len(self) - 1))
         row = self.current
-        mark = self.marks.get(row["name"], "-")
+        mark = self.marks.get(row["name"], "없음")
         self.caption.value = (
-            f"<b>{self.index + 1}/{len(self)}</b> &nbsp; <code>{row['name']}</code> &nbsp; "
-            f"label <b>{CLASS_NAMES[int(row['label'])]}</b> &nbsp; "
-            f"P(dog) = {row['dog_probability']:.3f} &nbsp; "
-            f"loss {row['loss']:.2f} &nbsp; marked: {mark}"
+            f"<b>{self.index + 1}/{len(self)}</b> &nbsp; <code>{html.escape(row['name'])}</code> &nbsp; "
+            f"레이블 <b>{CLASS_NAMES_KO[int(row['label'])]}</b> &nbsp; "
+            f"P(강아지) = {row['dog_probability']:.3f} &nbsp; "
+            f"손실 {row['loss']:.2f} &nbsp; 표시: {mark}"
         )
         self.image.value = _png(self._picture(row))
-        self.status.value = f"{len(self.marks)} marked in {self.path}"
+        self.status.value = f"{len(self.marks)}장 표시함: {html.escape(str(self.path))}"
 
     def next(self) -> None:
         """Show the next suspect."""

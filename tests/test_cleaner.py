@@ -35,7 +35,7 @@ def test_the_cleaner_marks_pages_and_saves_atomically(suspects, photo_folder, tm
     assert cleaner.index == 2 and third in cleaner.caption.value
     cleaner.previous()
     cleaner.previous()
-    assert cleaner.index == 0 and "marked: wrong label" in cleaner.caption.value
+    assert cleaner.index == 0 and "표시: wrong label" in cleaner.caption.value
     cleaner.keep()  # un-marks it
     assert read_exclusions(path).marks == {second: "not a cat or dog"}
     cleaner.buttons["previous"].click()
@@ -61,7 +61,7 @@ def test_the_cleaner_keeps_earlier_marks_and_shows_rows_without_a_source(suspect
     }
     again = PhotoCleaner(frame, X=X, exclusions=path)
     again.show(3)
-    assert "marked: blurry" in again.caption.value
+    assert "표시: blurry" in again.caption.value
 
 
 def test_the_cleaner_needs_photos_to_show(suspects, tmp_path):

@@ -12,6 +12,7 @@ from pathlib import PurePosixPath
 CAT = 0
 DOG = 1
 CLASS_NAMES = ("cat", "dog")
+CLASS_NAMES_KO = ("고양이", "강아지")  # what the notebooks and the web page show
 
 #: File extensions read as photos (case-insensitive). Decoding goes by content, not by extension.
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jfif", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff"})
