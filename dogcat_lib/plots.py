@@ -68,7 +68,7 @@ def history_frame(history):
 
 
 def _pyplot():
-    """matplotlib.pyplot with the Korean font set (imported on first use: ``import dogcat_lib`` stays light)."""
+    """matplotlib.pyplot with the Korean font set, imported on first use (import dogcat_lib stays light)."""
     import matplotlib.pyplot as plt
 
     use_korean_font()
