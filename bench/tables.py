@@ -17,7 +17,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-DOCUMENTS = (ROOT / "README.md", ROOT / "notebooks" / "03_beat_overfitting.ipynb")
+DOCUMENTS = (
+    ROOT / "README.md",
+    ROOT / "notebooks" / "02_train_colab.ipynb",
+    ROOT / "notebooks" / "03_beat_overfitting.ipynb",
+)
 _BLOCK = re.compile(r"(<!-- bench:(?P<name>[a-z_]+) -->\n)(?P<body>.*?)(<!-- /bench:(?P=name) -->)", re.S)
 
 
@@ -187,6 +191,27 @@ def reduced_decoding(korean: bool = False) -> str:
     return "\n".join([*rows, "", _source(results, "reduced_decoding.json")])
 
 
+def leak(korean: bool = False) -> str:
+    """The size of the course's scaling leak on real and on generated photos (notebook 02, section 4)."""
+    results = load("leak")
+    real, demo = results["real_sample"], results["generated_demo"]
+    if korean:
+        text = (
+            f"이 과정을 만들 때 실제 사진 {real['photos']:,}장에서 재어 보니, 두 번째 `fit` 때문에 "
+            f"바뀐 테스트 값은 {real['changed_share']:.0%}였지만 차이는 가장 큰 것이 "
+            f"{real['max_abs_diff']:.3f}, 평균 {real['mean_abs_diff']:.4f}로 작았습니다. 실제 사진 "
+            "수천 장이면 픽셀 자리마다 0과 255에 가까운 값이 거의 다 나오기 때문입니다. `make demo`가 "
+            f"만드는 합성 사진 {demo['photos']:,}장에서는 {demo['changed_share']:.1%}가 바뀌고 평균 "
+            f"차이가 {demo['mean_abs_diff']:.3f}입니다."
+        )
+        return f"{text}\n\n{_source(results, 'leak.json', korean, 'python bench/bench_leak.py')}"
+    return (
+        f"The course's second scaler changes {real['changed_share']:.0%} of the test values of "
+        f"{real['photos']:,} real photos by at most {real['max_abs_diff']:.3f} (mean "
+        f"{real['mean_abs_diff']:.4f}) on the 0-1 scale.\n\n{_source(results, 'leak.json', korean)}"
+    )
+
+
 TABLES: dict[str, Callable[..., str]] = {
     "preprocessing": preprocessing,
     "reading": reading,
@@ -195,6 +220,7 @@ TABLES: dict[str, Callable[..., str]] = {
     "accuracy": accuracy,
     "input_sizes": input_sizes,
     "reduced_decoding": reduced_decoding,
+    "leak": leak,
 }
 
 # the results file of each table, where its name differs
