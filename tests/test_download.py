@@ -280,7 +280,9 @@ def test_a_file_already_there_that_is_not_the_download_is_never_replaced(server,
     server.files["/pets.zip"] = petimages_zip()
     args = ["download", "--source", "petimages", "--url", server.url + "/pets.zip", "-o", str(out), "-q"]
     assert main(args) == 1
-    assert "kagglecatsanddogs_5340.zip exists and is not the download (an HTML page" in one_line_error(capsys)
+    assert "kagglecatsanddogs_5340.zip: exists and is not the download (an HTML page" in one_line_error(
+        capsys
+    )
     assert (out / "kagglecatsanddogs_5340.zip").read_bytes() == HTML
     (out / "kagglecatsanddogs_5340.zip").unlink()  # moved away by the user: now it downloads
     assert main(args) == 0

@@ -281,6 +281,14 @@ def test_a_download_never_replaces_a_file_that_is_not_it(hostile, photo_zip, tmp
     assert "dogs-vs-cats.zip" in one_error_line(capsys, "download")
     assert (out / "dogs-vs-cats.zip").read_bytes() == b"the user's own file"
     assert sorted(p.name for p in out.iterdir()) == ["dogs-vs-cats.zip"]
+    other = tmp_path / "other"  # the user's test1.zip: refused, and the download is kept for the rerun
+    other.mkdir()
+    (other / "test1.zip").write_bytes(b"mine")
+    assert main(["download", "--url", hostile.url + "/d.zip", "-o", str(other), "-q"]) == 1
+    assert "test1.zip" in one_error_line(capsys, "download")
+    assert (other / "test1.zip").read_bytes() == b"mine" and (
+        other / "dogs-vs-cats.zip"
+    ).read_bytes() == bundle
 
 
 def test_an_endless_body_stops_at_the_size_cap_and_keeps_nothing(hostile, tmp_path, capsys):

@@ -97,14 +97,6 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _complete(path: Path, size: int | None, sha256: str | None) -> bool:
-    if not path.is_file():
-        return False
-    if size is not None and path.stat().st_size != size:
-        return False
-    return sha256 is None or _sha256(path) == sha256
-
-
 def _open(url: str, start: int, timeout: float):
     headers = {"User-Agent": _USER_AGENT}
     if start:
@@ -199,24 +191,20 @@ def check_url(url: str, option: str = "--url") -> str:
 
 
 def _already(dest: Path, size: int | None, sha256: str | None, verify: Callable | None) -> bool:
-    """True when ``dest`` is already the download; DogcatError when it is another file (never replaced)."""
-    if _complete(dest, size, sha256) and _passes(verify, dest):
-        return True
-    if os.path.lexists(dest):
-        raise DogcatError(
-            f"{dest} exists and is not the download ({describe_content(dest)}): move it away, or give "
-            "another -o; it is not replaced"
-        )
-    return False
-
-
-def _passes(verify: Callable | None, path: Path) -> bool:
-    if verify is None:
-        return True
-    try:
-        verify(path, str(path))
-    except DogcatError:
+    """True when ``dest`` is the download already (its size, SHA-256 and ``verify`` hold), False when
+    nothing is there; FileExistsError for another file of that name: it is never replaced."""
+    if not os.path.lexists(dest):
         return False
+    try:
+        ok = dest.is_file() and size in (None, dest.stat().st_size)
+        ok = ok and (sha256 is None or _sha256(dest) == sha256)
+        if ok and verify is not None:
+            verify(dest, str(dest))
+    except DogcatError:
+        ok = False
+    if not ok:
+        why = f"exists and is not the download ({describe_content(dest)}): move it away, or give another -o"
+        raise FileExistsError(errno.EEXIST, why, str(dest))
     return True
 
 

@@ -92,10 +92,7 @@ def read_exclusions(path: str | os.PathLike) -> Exclusions:
 
 def _lines(text, where: str):
     """The lines of ``text``, each read with a cap (DatasetError past it)."""
-    for number in range(1, _MAX_LINES + 2):
-        line = text.readline(_MAX_LINE + 1)
-        if not line:
-            return
+    for number, line in enumerate(iter(lambda: text.readline(_MAX_LINE + 1), ""), start=1):
         if len(line) > _MAX_LINE or number > _MAX_LINES:
             raise DatasetError(
                 f"{where}: line {number:,} is past {_MAX_LINE:,} characters or {_MAX_LINES:,} lines"

@@ -166,14 +166,13 @@ def _read_run(out: Path) -> tuple[dict, int]:
         f"{BACKUP_DIR}/training_metadata.json": lambda path: int(json.loads(path.read_text())["epoch"]),
         BEST_FILE: lambda path: path.exists() and zipfile.ZipFile(path).close(),
     }
-    read = {}
     for name, reader in readers.items():
         try:
-            read[name] = reader(out / name)
+            readers[name] = reader(out / name)  # what it read, in place of the reader
         except Exception as exc:  # json, pandas, h5py and zipfile each raise their own
             fix = f"--overwrite to start over, or delete {out}"
             raise DogcatError(f"{out / name} is damaged ({_first_words(exc, 120)}): {fix}") from exc
-    return read[SETTINGS_FILE], len(read[HISTORY_FILE])
+    return readers[SETTINGS_FILE], len(readers[HISTORY_FILE])
 
 
 def _run_lock(out: Path):
@@ -186,8 +185,7 @@ def _run_lock(out: Path):
         return filelock.FileLock(Path(tempfile.gettempdir()) / f"dogcat-train-{key}.lock").acquire(timeout=0)
     except filelock.Timeout:
         raise DogcatError(
-            f"{out} is in use by another `dogcat train` on this computer: wait for it to end, "
-            "or choose another -o"
+            f"{out} is in use by another `dogcat train`: wait for it to end, or another -o"
         ) from None
 
 

@@ -52,18 +52,14 @@ def fit_name(stem: str, tail: str) -> str:
     return stem + tail
 
 
-def _temp_stem(path: Path) -> str:
-    """``.STEM`` of our temp names, shortened where the 14 bytes we add would make a legal name illegal."""
-    tail = f".00000000.tmp{path.suffix}"
-    return fit_name(f".{path.stem}", tail)[: -len(tail)]
-
-
 def _temp_name(path: Path, token: str) -> str:
-    return f"{_temp_stem(path)}.{token}.tmp{path.suffix}"
+    """``.STEM.TOKEN.tmpSUFFIX``: STEM is cut where the 14 bytes we add would make a legal name illegal."""
+    return fit_name(f".{path.stem}", f".{token}.tmp{path.suffix}")
 
 
 def _temp_pattern(path: Path) -> re.Pattern:
-    return re.compile(rf"{re.escape(_temp_stem(path))}\.[0-9a-f]{{8}}\.tmp{re.escape(path.suffix)}")
+    head, _, tail = _temp_name(path, "\0" * 8).partition("\0" * 8)  # NUL is in no file name
+    return re.compile(rf"{re.escape(head)}[0-9a-f]{{8}}{re.escape(tail)}")
 
 
 def remove_stale_temps(path: str | os.PathLike, older_than: float = STALE_SECONDS) -> list[Path]:
