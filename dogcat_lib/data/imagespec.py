@@ -35,7 +35,8 @@ class ImageSpec:
             raise DatasetError(f"size must be a positive integer, not {self.size!r}")
         if self.size > MAX_SIZE:
             raise DatasetError(
-                f"size {self.size} is too large: at most {MAX_SIZE} pixels a side (the course uses 80)"
+                f"size {self.size} is too large: at most {MAX_SIZE} pixels a side "
+                "(--size; the course uses 80)"
             )
         object.__setattr__(self, "size", int(self.size))  # a NumPy integer becomes a plain int
 
