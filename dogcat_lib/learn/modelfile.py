@@ -7,6 +7,7 @@ import warnings
 import zipfile
 from pathlib import Path
 
+import h5py
 import keras
 
 from ..plumbing.atomic import atomic_path
@@ -56,8 +57,6 @@ def load_model(path: str | os.PathLike) -> keras.Model:
 def _claimed_bytes(path: Path) -> int:
     """What the zip's members and the weights' arrays claim to be, from the zip's directory and the
     HDF5 headers only: nothing is inflated or allocated for it."""
-    import h5py  # Keras' own dependency, for its .weights.h5
-
     with zipfile.ZipFile(path) as zf:
         claimed, arrays = sum(info.file_size for info in zf.infolist()), []
         if claimed <= MAX_MODEL_BYTES and "model.weights.h5" in zf.namelist():

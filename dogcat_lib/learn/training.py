@@ -20,6 +20,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import filelock
+import h5py
 import keras
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -157,8 +159,6 @@ def _check_run_folder(out: Path, csv_path, overwrite: bool, resume: bool, epochs
 
 def _read_run(out: Path) -> tuple[dict, int]:
     """Every file a resume reads, opened now: a damaged one is named here, not deep inside Keras."""
-    import h5py  # Keras' own dependency, for its .weights.h5
-
     readers = {  # each raises for a damaged file: a cut zip or HDF5 file, JSON that is not an object...
         SETTINGS_FILE: lambda path: {**json.loads(path.read_text())},
         HISTORY_FILE: lambda path: read_history(out)[["val_loss", "seconds"]].astype(float),
@@ -178,8 +178,6 @@ def _read_run(out: Path) -> tuple[dict, int]:
 def _run_lock(out: Path):
     """A lock on ``out`` held for the run (``with``): a second run on it is refused. The OS frees it
     when the process ends, killed too (``flock``); the lock file sits in the system's temp folder."""
-    import filelock
-
     key = hashlib.sha256(os.fsencode(out.resolve())).hexdigest()[:16]
     try:
         return filelock.FileLock(Path(tempfile.gettempdir()) / f"dogcat-train-{key}.lock").acquire(timeout=0)
