@@ -149,36 +149,29 @@ def test_a_second_train_on_the_same_folder_is_refused_in_one_line(tiny_csv, tmp_
     assert (out / "model.keras").is_file()  # the first run ended normally
 
 
-def test_a_killed_train_leaves_no_lock_behind(tiny_csv, tmp_path, capsys):
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork (POSIX)")
+def test_a_train_in_another_process_is_refused_and_a_killed_one_leaves_no_lock(tiny_csv, tmp_path, capsys):
+    from dogcat_lib.learn import training
+
     out = tmp_path / "run"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    args = [sys.executable, "-m", "dogcat_lib", "train", str(tiny_csv), "-o", str(out), "--batch-size", "16"]
-    child = subprocess.Popen([*args, "--epochs", "50", "-q"], env=env, stderr=subprocess.DEVNULL)
+    ready, told = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the other `dogcat train`: holds the run's lock until it is killed (kill -9)
+        try:
+            with training._run_lock(out):
+                os.write(told, b"1")
+                time.sleep(60)
+        finally:
+            os._exit(0)
     try:
-        deadline = time.monotonic() + 60
-        while not (out / "history.csv").is_file() and time.monotonic() < deadline and child.poll() is None:
-            time.sleep(0.1)
-        assert (out / "history.csv").is_file()
+        assert os.read(ready, 1) == b"1"
+        assert main(["train", str(tiny_csv), "-o", str(out), "-q"]) == 1
+        assert "in use by another `dogcat train`" in one_error_line(capsys, "train")
     finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-    assert (
-        main(
-            [
-                "train",
-                str(tiny_csv),
-                "-o",
-                str(out),
-                "--batch-size",
-                "16",
-                "--overwrite",
-                "--epochs",
-                "1",
-                "-q",
-            ]
-        )
-        == 0
-    )
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    with training._run_lock(out):  # nothing stuck after the kill
+        pass
 
 
 def test_sample_never_replaces_an_existing_zip(tmp_path, capsys):
