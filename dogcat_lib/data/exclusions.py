@@ -94,9 +94,8 @@ def _lines(text, where: str):
     """The lines of ``text``, each read with a cap (DatasetError past it)."""
     for number, line in enumerate(iter(lambda: text.readline(_MAX_LINE + 1), ""), start=1):
         if len(line) > _MAX_LINE or number > _MAX_LINES:
-            raise DatasetError(
-                f"{where}: line {number:,} is past {_MAX_LINE:,} characters or {_MAX_LINES:,} lines"
-            )
+            too = f"over {_MAX_LINE:,} characters" if len(line) > _MAX_LINE else f"past {_MAX_LINES:,} lines"
+            raise DatasetError(f"{where}: line {number:,} is {too}: is it name,reason lines?")
         yield line
 
 
