@@ -517,7 +517,7 @@ def download_dataset(
 
 
 def _take_out_photos(archive: Path, out: Path, fresh: bool) -> Path:
-    """train.zip (and test1.zip) out of Kaggle's bundle; a photo zip is returned as it is."""
+    """train.zip (and test1.zip) out of Kaggle's bundle; a photo zip is named train.zip."""
     with zipfile.ZipFile(archive) as zf:
         inner = {PurePosixPath(n).name for n in zf.namelist()}
     if "train.zip" not in inner:  # a photo zip (a mirror of train.zip; checked by verify_kaggle)
