@@ -5,13 +5,16 @@ interrupted ``.part`` with an HTTP Range request where the server allows it, che
 (and a SHA-256 where one is known) and what the zip holds (PetImages/Cat and PetImages/Dog, or
 Kaggle's train.zip of cat.N.jpg / dog.N.jpg), and only then renames the file into place: the
 final name never holds half a file or an HTML page. A complete file is not downloaded again
-unless it fails the same check. A server sending less than :data:`MIN_RATE` bytes a second for
-:data:`STALL_SECONDS` is given up on (the ``.part`` is kept to resume).
+unless it fails the same check; a file of that name that is not the download is never replaced.
+A server silent for :data:`STALL_SECONDS`, or sending less than :data:`MIN_RATE` bytes a second
+over that long, is given up on (the ``.part`` is kept to resume); a download past ``max_bytes``
+or a full disk keeps nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import http.client
 import io
@@ -23,6 +26,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -35,9 +39,11 @@ from ..plumbing.paths import check_not_an_input
 
 _CHUNK = 1 << 20
 _USER_AGENT = "dogcat-course-downloader"
-#: A download that gets less than MIN_RATE bytes a second, averaged over STALL_SECONDS, is stopped.
+#: A download that gets less than MIN_RATE bytes a second, averaged over STALL_SECONDS, or no byte
+#: for STALL_SECONDS (the first one included), is stopped: an answer within 20 s.
 MIN_RATE = 1024
-STALL_SECONDS = 60.0
+STALL_SECONDS = 10.0
+MAX_BYTES = 2_000_000_000  # the default size cap: both data sets are under 1 GB
 _ZIP_MAGIC = b"PK\x03\x04"
 _KAGGLE_PHOTO = re.compile(r"(cat|dog)\.\d+\.(jpe?g|png)", re.IGNORECASE)
 
@@ -89,14 +95,6 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: f.read(_CHUNK), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _complete(path: Path, size: int | None, sha256: str | None) -> bool:
-    if not path.is_file():
-        return False
-    if size is not None and path.stat().st_size != size:
-        return False
-    return sha256 is None or _sha256(path) == sha256
 
 
 def _open(url: str, start: int, timeout: float):
@@ -192,13 +190,21 @@ def check_url(url: str, option: str = "--url") -> str:
     return url
 
 
-def _passes(verify: Callable | None, path: Path) -> bool:
-    if verify is None:
-        return True
-    try:
-        verify(path, str(path))
-    except DogcatError:
+def _already(dest: Path, size: int | None, sha256: str | None, verify: Callable | None) -> bool:
+    """True when ``dest`` is the download already (its size, SHA-256 and ``verify`` hold), False when
+    nothing is there; FileExistsError for another file of that name: it is never replaced."""
+    if not os.path.lexists(dest):
         return False
+    try:
+        ok = dest.is_file() and size in (None, dest.stat().st_size)
+        ok = ok and (sha256 is None or _sha256(dest) == sha256)
+        if ok and verify is not None:
+            verify(dest, str(dest))
+    except DogcatError:
+        ok = False
+    if not ok:
+        why = f"exists and is not the download ({describe_content(dest)}): move it away, or give another -o"
+        raise FileExistsError(errno.EEXIST, why, str(dest))
     return True
 
 
@@ -209,22 +215,23 @@ def download_file(
     size: int | None = None,
     sha256: str | None = None,
     progress: bool = True,
-    timeout: float = 60.0,
+    timeout: float | None = None,
     fix: str = "",
     verify: Callable[[Path, str], None] | None = None,
+    max_bytes: int = MAX_BYTES,
 ) -> DownloadResult:
     """Download ``url`` to ``dest`` via ``dest.part``: resumable, verified, atomic, not repeated.
 
     ``size``/``sha256``: what the file must be (checked when given; the server's own length is
     always checked). ``verify(path, label)``: raises DogcatError unless the file holds what it
     should (e.g. :func:`verify_petimages`); checked before the rename, and on a file already at
-    ``dest`` (one that fails is downloaded again, and replaced only by one that passes). Raises
-    DogcatError naming the URL, what went wrong and ``fix`` (e.g. which option or environment
-    variable sets another URL); an interrupted or stalled transfer keeps ``.part`` for the next
-    call to resume, a complete one that fails a check is removed.
+    ``dest`` (one that fails is refused, never replaced). Raises DogcatError naming the URL, what
+    went wrong and ``fix`` (e.g. which option or environment variable sets another URL); an
+    interrupted or stalled transfer keeps ``.part`` for the next call to resume; one that fails a
+    check, passes ``max_bytes`` or fills the disk is removed. ``timeout``: default STALL_SECONDS.
     """
     dest = Path(dest)
-    if _complete(dest, size, sha256) and _passes(verify, dest):
+    if _already(dest, size, sha256, verify):
         return DownloadResult(dest, dest.stat().st_size, already_there=True)
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
@@ -235,7 +242,7 @@ def download_file(
     hint = f" {fix}" if fix else ""
     try:
         try:
-            response = _open(url, start, timeout)
+            response = _open(url, start, timeout or STALL_SECONDS)
         except urllib.error.HTTPError as exc:
             if exc.code != 416 or not start:
                 raise
@@ -252,12 +259,14 @@ def download_file(
                         f"{url} serves {total:,} bytes, but {dest.name} is {size:,} bytes: "
                         f"the file has changed or the URL is wrong.{hint}"
                     )
+                if total is not None and total > max_bytes:
+                    raise _too_large(total, max_bytes)
                 mode = "ab" if resumed else "wb"
                 with open(part, mode) as out, tqdm(
                     total=total, initial=resumed, unit="B", unit_scale=True, unit_divisor=1024,
                     desc=dest.name, disable=not progress,
                 ) as bar:  # fmt: skip
-                    _stream(response, out, bar, url, part)
+                    _stream(response, out, bar, url, part, max_bytes)
     except urllib.error.HTTPError as exc:
         raise DogcatError(f"download of {url} failed: HTTP {exc.code} {exc.reason}.{hint}") from exc
     except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
@@ -266,7 +275,10 @@ def download_file(
             f"cannot download {url} ({reason}): check the internet connection, then run the same "
             f"command again (it resumes).{hint}"
         ) from exc
-    except (OSError, http.client.HTTPException) as exc:  # a connection cut mid-transfer
+    except (OSError, http.client.HTTPException) as exc:  # a connection cut mid-transfer, a full disk
+        if getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            part.unlink(missing_ok=True)
+            raise DogcatError(f"download of {url} stopped ({exc.strerror}); nothing was kept.{hint}") from exc
         kept = part.stat().st_size if part.exists() else 0
         raise DogcatError(
             f"download of {url} was interrupted ({type(exc).__name__}: {exc}); {kept:,} bytes kept "
@@ -290,8 +302,13 @@ def download_file(
     return DownloadResult(dest, got, resumed_from=resumed)
 
 
-def _stream(response, out, bar, url: str, part: Path) -> None:
-    """Copy the body to ``out`` as it arrives; DogcatError when it comes slower than MIN_RATE.
+def _too_large(size: int, max_bytes: int) -> OSError:
+    return OSError(errno.EFBIG, f"{size:,} bytes or more, over --max-bytes {max_bytes:,}: check the URL")
+
+
+def _stream(response, out, bar, url: str, part: Path, max_bytes: int) -> None:
+    """Copy the body to ``out`` as it arrives; DogcatError when it comes slower than MIN_RATE, and
+    an EFBIG OSError when the file would pass ``max_bytes``.
 
     ``read1`` returns what has arrived instead of waiting for a whole MB, so a server that
     trickles a byte every few seconds is noticed (each byte would reset a socket timeout).
@@ -299,6 +316,8 @@ def _stream(response, out, bar, url: str, part: Path) -> None:
     read = getattr(response, "read1", response.read)
     window_start, window_bytes = time.monotonic(), 0
     while block := read(_CHUNK):
+        if out.tell() + len(block) > max_bytes:
+            raise _too_large(out.tell() + len(block), max_bytes)
         out.write(block)
         bar.update(len(block))
         window_bytes += len(block)
@@ -418,7 +437,8 @@ def extract_member(
     """Copy one member (e.g. ``train.zip``) out of ``archive`` to ``dest``, atomically.
 
     ``verify(path, label)`` checks the copy before it gets its name (DogcatError otherwise, and
-    nothing is written). An existing ``dest`` of the same size that passes ``verify`` is kept.
+    nothing is written), as does a damaged member. An existing ``dest`` of the same size that passes
+    ``verify`` is kept; another file there is refused, never replaced.
     """
     check_not_an_input(dest, [archive], option="the extracted file", fix="rename the archive")
     with zipfile.ZipFile(archive) as zf:
@@ -427,13 +447,16 @@ def extract_member(
         except StopIteration:
             names = ", ".join(sorted(zf.namelist())[:5])
             raise DogcatError(f"{archive} has no {member} (it holds {names}...)") from None
-        if dest.is_file() and dest.stat().st_size == info.file_size and _passes(verify, dest):
+        if _already(dest, info.file_size, None, verify):
             return dest
-        with zf.open(info) as src, atomic_path(dest) as tmp:
-            with open(tmp, "wb") as out:
-                shutil.copyfileobj(src, out, _CHUNK)
-            if verify is not None:
-                verify(tmp, f"{member} inside {archive}")
+        try:
+            with zf.open(info) as src, atomic_path(dest) as tmp:
+                with open(tmp, "wb") as out:
+                    shutil.copyfileobj(src, out, _CHUNK)
+                if verify is not None:
+                    verify(tmp, f"{member} inside {archive}")
+        except (zipfile.BadZipFile, EOFError, zlib.error) as exc:  # a bad CRC, a cut member
+            raise DogcatError(f"{member} inside {archive} is damaged ({exc})") from None
     return dest
 
 
@@ -451,6 +474,7 @@ def download_dataset(
     out_dir: str | os.PathLike = "data",
     url: str | None = None,
     progress: bool = True,
+    max_bytes: int | None = None,
 ) -> Path:
     """Download the photos into ``out_dir``; returns the zip to preprocess.
 
@@ -459,8 +483,10 @@ def download_dataset(
     are taken out: returns ``out_dir/train.zip``. ``petimages``: Microsoft's zip from ``url`` /
     ``$DOGCAT_PETIMAGES_URL`` / the official address: returns it (``dogcat preprocess`` reads its
     ``PetImages/Cat`` and ``PetImages/Dog`` folders in place). Every zip is checked for what it
-    must hold before it gets its final name.
+    must hold before it gets its final name, which says what it is (never the URL's last part);
+    ``max_bytes`` (default :data:`MAX_BYTES`) caps a download's size.
     """
+    max_bytes = max_bytes or MAX_BYTES
     out = Path(out_dir)
     if source not in ("kaggle", "petimages"):
         raise DogcatError(f"unknown source {source!r}: choose kaggle or petimages")
@@ -474,34 +500,29 @@ def download_dataset(
         return download_file(
             chosen or remote.url, out / remote.filename, size=remote.size if official else None,
             sha256=remote.sha256 if official else None, progress=progress, fix=fix, verify=verify_petimages,
+            max_bytes=max_bytes,
         ).path  # fmt: skip
-    train_zip = out / "train.zip"
-    fresh = True
-    if chosen:
-        name = PurePosixPath(urllib.parse.urlsplit(chosen).path).name or KAGGLE_ZIP
+    if _already(out / "train.zip", None, None, verify_kaggle_photos):
+        return out / "train.zip"  # already downloaded and extracted
+    if _already(out / KAGGLE_ZIP, None, None, verify_kaggle):
+        return _take_out_photos(out / KAGGLE_ZIP, out, fresh=False)  # only the extraction is left
+    if chosen:  # a mirror of Kaggle's bundle, or of train.zip itself: named so until we know
         fix = f"Another address: --url URL or {KAGGLE_URL_ENV}."
-        result = download_file(chosen, out / name, progress=progress, fix=fix, verify=verify_kaggle)
-        archive, fresh = result.path, not result.already_there
-    elif train_zip.is_file() and _passes(verify_kaggle_photos, train_zip):
-        return train_zip  # already downloaded and extracted
-    elif (out / KAGGLE_ZIP).is_file() and _passes(verify_kaggle, out / KAGGLE_ZIP):
-        archive, fresh = out / KAGGLE_ZIP, False  # downloaded before; only the extraction is left
-    else:
-        out.mkdir(parents=True, exist_ok=True)
-        archive = _kaggle_api_download(out, progress)
-    return _take_out_photos(archive, out, fresh)
+        bundle = download_file(
+            chosen, out / KAGGLE_ZIP, progress=progress, fix=fix, verify=verify_kaggle, max_bytes=max_bytes
+        )
+        return _take_out_photos(bundle.path, out, fresh=True)
+    out.mkdir(parents=True, exist_ok=True)
+    return _take_out_photos(_kaggle_api_download(out, progress), out, fresh=True)
 
 
 def _take_out_photos(archive: Path, out: Path, fresh: bool) -> Path:
-    """train.zip (and test1.zip) out of Kaggle's bundle; a photo zip is returned as it is."""
+    """train.zip (and test1.zip) out of Kaggle's bundle; a photo zip is named train.zip."""
     with zipfile.ZipFile(archive) as zf:
         inner = {PurePosixPath(n).name for n in zf.namelist()}
-    if "train.zip" not in inner:
-        return archive  # already a photo zip (a mirror of train.zip), checked by verify_kaggle
-    if archive.name in ("train.zip", "test1.zip"):  # a bundle served under the name of what it holds
-        bundle = out / KAGGLE_ZIP
-        os.replace(archive, bundle)
-        archive = bundle
+    if "train.zip" not in inner:  # a photo zip (a mirror of train.zip; checked by verify_kaggle)
+        os.replace(archive, out / "train.zip")  # no train.zip there: download_dataset checked
+        return out / "train.zip"
     try:
         extract_member(archive, "train.zip", out / "train.zip", verify=verify_kaggle_photos)
         if "test1.zip" in inner:
