@@ -52,18 +52,10 @@ class Evaluation:
 
 
 def predict_proba(model: keras.Model, X: np.ndarray, batch_size: int = 100) -> np.ndarray:
-    """P(dog) for each uint8 row of X: (n,) float32. The model must output one probability.
-
-    Under several devices the rows are padded to split evenly (see ``make_dataset``); the padding's
-    predictions are dropped.
-    """
+    """P(dog) for each uint8 row of X: (n,) float32. The model must output one probability."""
     check_output(model)
-    replicas = model.distribute_strategy.num_replicas_in_sync
-    n = len(X)
-    if n % replicas:
-        X = np.concatenate([X, np.repeat(X[-1:], replicas - n % replicas, axis=0)])
-    ds = make_dataset(X, None, ImageSpec.from_model(model), batch_size, replicas=replicas)
-    proba = model.predict(ds, verbose=0).reshape(-1)[:n].astype(np.float32)
+    ds = make_dataset(X, None, ImageSpec.from_model(model), batch_size)
+    proba = model.predict(ds, verbose=0).reshape(-1).astype(np.float32)
     outside = proba[~((proba >= 0) & (proba <= 1))]  # NaN too
     if outside.size:
         raise DogcatError(f"model {model.name!r} outputs {outside[0]}, not a probability in 0..1: retrain it")

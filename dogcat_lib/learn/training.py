@@ -271,9 +271,8 @@ def train_from_csv(
         reduce_lr = TRAINING_DEFAULTS[model_name].get("reduce_lr_patience")
         callbacks = training_callbacks(out, patience, best, reduce_lr, budget)
         keras.utils.set_random_seed(seed)
-        replicas = model.distribute_strategy.num_replicas_in_sync
-        train_ds = make_dataset(splits.X_train, splits.y_train, spec, batch_size, True, seed, replicas)
-        val_ds = make_dataset(splits.X_val, splits.y_val, spec, batch_size, replicas=replicas)
+        train_ds = make_dataset(splits.X_train, splits.y_train, spec, batch_size, shuffle=True, seed=seed)
+        val_ds = make_dataset(splits.X_val, splits.y_val, spec, batch_size)
         start = time.perf_counter()
         try:  # shuffle=False: train_ds reshuffles itself each epoch (seeded); Keras cannot shuffle a Dataset
             model.fit(
