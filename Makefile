@@ -110,6 +110,7 @@ bench: $(STAMP)  ## speed and memory vs the course's code, on ../shared/data; re
 	$(PY) bench/bench_training.py --accuracy-minutes 0
 	$(PY) bench/bench_input_sizes.py
 	$(PY) bench/bench_reduced_decoding.py
+	$(PY) bench/bench_leak.py
 	$(PY) bench/tables.py
 
 bench-accuracy: $(STAMP)  ## reference vs improved CNN, same split and budget (BUDGET=20 min each), real sample
