@@ -48,24 +48,11 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _KAGGLE_PHOTO = re.compile(r"(cat|dog)\.\d+\.(jpe?g|png)", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class RemoteFile:
-    """A file to download: where from, its name, and (when known) its size and SHA-256."""
-
-    url: str
-    filename: str
-    size: int | None = None
-    sha256: str | None = None
-    url_env: str = ""  # the environment variable that overrides ``url``
-
-
 # Microsoft's Kaggle Cats and Dogs dataset (the Keras "image classification from scratch" example's
 # download): PetImages/Cat/*.jpg and PetImages/Dog/*.jpg, about 800 MB, no account needed.
-PETIMAGES = RemoteFile(
-    url="https://download.microsoft.com/download/3/E/1/3E1C3F21-ECDB-4869-8368-6DEBA77B919F/kagglecatsanddogs_5340.zip",
-    filename="kagglecatsanddogs_5340.zip",
-    url_env="DOGCAT_PETIMAGES_URL",
-)
+PETIMAGES_URL = "https://download.microsoft.com/download/3/E/1/3E1C3F21-ECDB-4869-8368-6DEBA77B919F/kagglecatsanddogs_5340.zip"
+PETIMAGES_ZIP = "kagglecatsanddogs_5340.zip"
+PETIMAGES_URL_ENV = "DOGCAT_PETIMAGES_URL"  # a mirror of it to use instead
 KAGGLE_COMPETITION = "dogs-vs-cats"
 KAGGLE_ZIP = "dogs-vs-cats.zip"  # what the Kaggle API downloads: train.zip, test1.zip, sampleSubmission.csv
 KAGGLE_URL_ENV = "DOGCAT_KAGGLE_URL"  # a mirror of dogs-vs-cats.zip (or of train.zip) to use instead
@@ -81,10 +68,9 @@ KAGGLE_SETUP = (
 
 @dataclass
 class DownloadResult:
-    """What :func:`download_file` did: the file, its size, and whether it was already there or resumed."""
+    """What :func:`download_file` did: the file, and whether it was already there or resumed."""
 
     path: Path
-    size: int
     already_there: bool = False
     resumed_from: int = 0
 
@@ -176,20 +162,6 @@ def verify_zip(path: Path, label: str) -> None:
     _zip_names(path, label)
 
 
-def check_url(url: str, option: str = "--url") -> str:
-    """``url`` if it is an http(s) address with a host, else DogcatError naming ``option`` and the fix."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError as exc:
-        raise DogcatError(f"{option} {url!r} is not a valid address ({exc}): give an https:// URL") from None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise DogcatError(
-            f"{option} {url!r} is not an http:// or https:// address: give the full URL of the zip"
-        )
-    return url
-
-
 def _already(dest: Path, size: int | None, sha256: str | None, verify: Callable | None) -> bool:
     """True when ``dest`` is the download already (its size, SHA-256 and ``verify`` hold), False when
     nothing is there; FileExistsError for another file of that name: it is never replaced."""
@@ -232,7 +204,7 @@ def download_file(
     """
     dest = Path(dest)
     if _already(dest, size, sha256, verify):
-        return DownloadResult(dest, dest.stat().st_size, already_there=True)
+        return DownloadResult(dest, already_there=True)
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
     start = part.stat().st_size if part.is_file() else 0
@@ -299,7 +271,7 @@ def download_file(
     if verify is not None:
         _verify_part(verify, part, url, expected, hint)
     os.replace(part, dest)
-    return DownloadResult(dest, got, resumed_from=resumed)
+    return DownloadResult(dest, resumed_from=resumed)
 
 
 def _too_large(size: int, max_bytes: int) -> OSError:
@@ -461,12 +433,21 @@ def extract_member(
 
 
 def _chosen_url(url: str | None, env: str) -> str | None:
-    """``--url``, else the environment variable ``env``, checked; None when neither is set."""
-    if url:
-        return check_url(url, "--url")
-    if os.environ.get(env):
-        return check_url(os.environ[env], f"${env}")
-    return None
+    """``--url``, else the environment variable ``env``; None when neither is set, DogcatError naming
+    the one used unless it is an http(s) address with a host."""
+    option = "--url" if url else f"${env}"
+    url = url or os.environ.get(env)
+    if not url:
+        return None
+    bad = DogcatError(f"{option} {url!r} is not an http:// or https:// address: give the full URL of the zip")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise bad from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise bad
+    return url
 
 
 def download_dataset(
@@ -490,18 +471,19 @@ def download_dataset(
     out = Path(out_dir)
     if source not in ("kaggle", "petimages"):
         raise DogcatError(f"unknown source {source!r}: choose kaggle or petimages")
-    chosen = _chosen_url(url, PETIMAGES.url_env if source == "petimages" else KAGGLE_URL_ENV)
+    chosen = _chosen_url(url, PETIMAGES_URL_ENV if source == "petimages" else KAGGLE_URL_ENV)
     if out.exists() and not out.is_dir():
         raise DogcatError(f"-o {out} is a file: give the folder to download into (default data/)")
     if source == "petimages":
-        remote = PETIMAGES
-        fix = f"Another address: --url URL or {remote.url_env}; or download it by hand into {out}/."
-        official = chosen is None or chosen == remote.url  # a mirror's size and checksum are its own
+        fix = f"Another address: --url URL or {PETIMAGES_URL_ENV}; or download it by hand into {out}/."
         return download_file(
-            chosen or remote.url, out / remote.filename, size=remote.size if official else None,
-            sha256=remote.sha256 if official else None, progress=progress, fix=fix, verify=verify_petimages,
+            chosen or PETIMAGES_URL,
+            out / PETIMAGES_ZIP,
+            progress=progress,
+            fix=fix,
+            verify=verify_petimages,
             max_bytes=max_bytes,
-        ).path  # fmt: skip
+        ).path
     if _already(out / "train.zip", None, None, verify_kaggle_photos):
         return out / "train.zip"  # already downloaded and extracted
     if _already(out / KAGGLE_ZIP, None, None, verify_kaggle):
@@ -537,9 +519,7 @@ def _take_out_photos(archive: Path, out: Path, fresh: bool) -> Path:
 
 __all__ = [
     "KAGGLE_SETUP",
-    "PETIMAGES",
     "DownloadResult",
-    "check_url",
     "download_dataset",
     "download_file",
     "verify_kaggle",
