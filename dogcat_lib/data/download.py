@@ -29,6 +29,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path, PurePosixPath
 
 from tqdm.auto import tqdm
@@ -45,6 +46,7 @@ MIN_RATE = 1024
 STALL_SECONDS = 10.0
 MAX_BYTES = 2_000_000_000  # the default size cap: both data sets are under 1 GB
 _ZIP_MAGIC = b"PK\x03\x04"
+_CUT_ZIP = "a damaged or incomplete zip"  # what describe_content calls a zip that ends early
 _KAGGLE_PHOTO = re.compile(r"(cat|dog)\.\d+\.(jpe?g|png)", re.IGNORECASE)
 
 
@@ -110,7 +112,7 @@ def describe_content(path: Path) -> str:
     if text.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")) or b"<html" in text:
         return "an HTML page (a login, error or 'file moved' page?), not a zip"
     if head.startswith(_ZIP_MAGIC):
-        return "a damaged or incomplete zip"
+        return _CUT_ZIP
     return "not a zip file"
 
 
@@ -138,28 +140,19 @@ def verify_petimages(path: Path, label: str) -> None:
             raise DogcatError(f"{label} is a zip without {folder}: it is not Microsoft's PetImages zip")
 
 
-def verify_kaggle(path: Path, label: str) -> None:
-    """DogcatError unless ``path`` is Kaggle's bundle (with train.zip) or a zip of cat.N.jpg / dog.N.jpg."""
-    names = [PurePosixPath(name).name for name in _zip_names(path, label)]
-    if "train.zip" in names:
-        return
-    verify_kaggle_photos(path, label, names)
-
-
-def verify_kaggle_photos(path: Path, label: str, names: list[str] | None = None) -> None:
-    """DogcatError unless ``path`` is a zip of photos named cat.N.jpg and dog.N.jpg (Kaggle's train.zip)."""
-    names = names if names is not None else [PurePosixPath(n).name for n in _zip_names(path, label)]
+def verify_kaggle(path: Path, label: str, photos_only: bool = False) -> None:
+    """DogcatError unless ``path`` is a zip of photos named cat.N.jpg and dog.N.jpg (Kaggle's
+    train.zip) or, unless ``photos_only``, Kaggle's bundle holding a train.zip."""
+    names = {PurePosixPath(name).name for name in _zip_names(path, label)}
     found = {m.group(1).lower() for m in map(_KAGGLE_PHOTO.fullmatch, names) if m}
-    if found != {"cat", "dog"}:
+    if found != {"cat", "dog"} and (photos_only or "train.zip" not in names):
         raise DogcatError(
             f"{label} is a zip without photos named cat.N.jpg and dog.N.jpg: it is not Kaggle's "
             "dogs-vs-cats train.zip"
         )
 
 
-def verify_zip(path: Path, label: str) -> None:
-    """DogcatError unless ``path`` opens as a zip."""
-    _zip_names(path, label)
+_verify_photos = partial(verify_kaggle, photos_only=True)
 
 
 def _already(dest: Path, size: int | None, sha256: str | None, verify: Callable | None) -> bool:
@@ -311,9 +304,7 @@ def _verify_part(verify: Callable, part: Path, url: str, expected: int | None, h
     try:
         verify(part, f"the download of {url}")
     except DogcatError as exc:
-        with open(part, "rb") as f:
-            cut_zip = f.read(4) == _ZIP_MAGIC and "damaged or incomplete zip" in str(exc)
-        if cut_zip and expected is None:
+        if _CUT_ZIP in str(exc) and expected is None:
             raise DogcatError(
                 f"download of {url} is incomplete (the zip ends early, at {part.stat().st_size:,} bytes, "
                 f"and the server sent no length); run the same command again to resume.{hint}"
@@ -484,7 +475,7 @@ def download_dataset(
             verify=verify_petimages,
             max_bytes=max_bytes,
         ).path
-    if _already(out / "train.zip", None, None, verify_kaggle_photos):
+    if _already(out / "train.zip", None, None, _verify_photos):
         return out / "train.zip"  # already downloaded and extracted
     if _already(out / KAGGLE_ZIP, None, None, verify_kaggle):
         return _take_out_photos(out / KAGGLE_ZIP, out, fresh=False)  # only the extraction is left
@@ -506,9 +497,9 @@ def _take_out_photos(archive: Path, out: Path, fresh: bool) -> Path:
         os.replace(archive, out / "train.zip")  # no train.zip there: download_dataset checked
         return out / "train.zip"
     try:
-        extract_member(archive, "train.zip", out / "train.zip", verify=verify_kaggle_photos)
+        extract_member(archive, "train.zip", out / "train.zip", verify=_verify_photos)
         if "test1.zip" in inner:
-            extract_member(archive, "test1.zip", out / "test1.zip", verify=verify_zip)
+            extract_member(archive, "test1.zip", out / "test1.zip", verify=_zip_names)
     except DogcatError as exc:
         if not fresh:
             raise DogcatError(f"{exc}: delete {archive} and run the same command again") from None
