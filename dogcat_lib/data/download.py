@@ -78,28 +78,8 @@ class DownloadResult:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(_CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _open(url: str, start: int, timeout: float):
-    headers = {"User-Agent": _USER_AGENT}
-    if start:
-        headers["Range"] = f"bytes={start}-"
-    return urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout)
-
-
-def _total_size(response, start: int) -> int | None:
-    """The whole file's size from Content-Range (a resumed 206) or Content-Length."""
-    content_range = response.headers.get("Content-Range", "")
-    if response.status == 206 and "/" in content_range:
-        total = content_range.rsplit("/", 1)[1].strip()
-        return int(total) if total.isdigit() else None
-    length = response.headers.get("Content-Length")
-    return int(length) + (start if response.status == 206 else 0) if length and length.isdigit() else None
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def describe_content(path: Path) -> str:
@@ -182,7 +162,7 @@ def download_file(
     progress: bool = True,
     timeout: float | None = None,
     fix: str = "",
-    verify: Callable[[Path, str], None] | None = None,
+    verify: Callable[[Path, str], object] | None = None,
     max_bytes: int = MAX_BYTES,
 ) -> DownloadResult:
     """Download ``url`` to ``dest`` via ``dest.part``: resumable, verified, atomic, not repeated.
@@ -201,68 +181,58 @@ def download_file(
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
     start = part.stat().st_size if part.is_file() else 0
-    if size is not None and start > size:
-        part.unlink()
-        start = 0
+    headers = {"User-Agent": _USER_AGENT} | ({"Range": f"bytes={start}-"} if start else {})
     hint = f" {fix}" if fix else ""
     try:
-        try:
-            response = _open(url, start, timeout or STALL_SECONDS)
-        except urllib.error.HTTPError as exc:
-            if exc.code != 416 or not start:
-                raise
-            # 416: the range starts at or past the end: the .part may already be the whole file
-            response = None
-        if response is None:
-            total, resumed = start, start
-        else:
-            with response:
-                resumed = start if response.status == 206 else 0  # 200: the server ignores Range
-                total = _total_size(response, resumed)
-                if size is not None and total is not None and total != size:
-                    raise DogcatError(
-                        f"{url} serves {total:,} bytes, but {dest.name} is {size:,} bytes: "
-                        f"the file has changed or the URL is wrong.{hint}"
-                    )
-                if total is not None and total > max_bytes:
-                    raise _too_large(total, max_bytes)
-                mode = "ab" if resumed else "wb"
-                with open(part, mode) as out, tqdm(
-                    total=total, initial=resumed, unit="B", unit_scale=True, unit_divisor=1024,
-                    desc=dest.name, disable=not progress,
-                ) as bar:  # fmt: skip
-                    _stream(response, out, bar, url, part, max_bytes)
+        request = urllib.request.Request(url, headers=headers)
+        with urllib.request.urlopen(request, timeout=timeout or STALL_SECONDS) as response:
+            resumed = start if response.status == 206 else 0  # 200: the server ignores Range
+            total = None if response.length is None else resumed + response.length
+            if size is not None and total is not None and total != size:
+                raise DogcatError(
+                    f"{url} serves {total:,} bytes, but {dest.name} is {size:,} bytes: "
+                    f"the file has changed or the URL is wrong.{hint}"
+                )
+            if total is not None and total > max_bytes:
+                raise _too_large(total, max_bytes)
+            bar = {"total": total, "initial": resumed, "desc": dest.name, "disable": not progress}
+            bar |= {"unit": "B", "unit_scale": True, "unit_divisor": 1024}  # from the first frame on
+            with open(part, "ab" if resumed else "wb") as raw, tqdm.wrapattr(raw, "write", **bar) as out:
+                _stream(response, out, url, part, max_bytes)
     except urllib.error.HTTPError as exc:
-        raise DogcatError(f"download of {url} failed: HTTP {exc.code} {exc.reason}.{hint}") from exc
-    except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise DogcatError(
-            f"cannot download {url} ({reason}): check the internet connection, then run the same "
-            f"command again (it resumes).{hint}"
-        ) from exc
-    except (OSError, http.client.HTTPException) as exc:  # a connection cut mid-transfer, a full disk
+        if exc.code != 416 or not start:
+            raise DogcatError(f"download of {url} failed: HTTP {exc.code} {exc.reason}.{hint}") from exc
+        total = resumed = start  # the range starts at the end: the .part may be the whole file
+    except (OSError, http.client.HTTPException) as exc:  # no answer, a cut, a full disk, the size cap
         if getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
             part.unlink(missing_ok=True)
             raise DogcatError(f"download of {url} stopped ({exc.strerror}); nothing was kept.{hint}") from exc
-        kept = part.stat().st_size if part.exists() else 0
         raise DogcatError(
-            f"download of {url} was interrupted ({type(exc).__name__}: {exc}); {kept:,} bytes kept "
-            f"in {part.name}: run the same command again to resume"
+            f"cannot download {url} ({getattr(exc, 'reason', exc)}): check the internet connection, "
+            f"then run the same command again to resume.{hint}"
         ) from exc
-    got = part.stat().st_size if part.exists() else 0
+    got = part.stat().st_size
     expected = size if size is not None else total
-    if expected is not None and got != expected:
-        if got > expected:
-            part.unlink()
+    if expected is not None and got < expected:
         raise DogcatError(
-            f"download of {url} is incomplete: {got:,} of {expected:,} bytes; run the same command again "
-            f"to resume{' (the partial file was discarded)' if got > expected else ''}.{hint}"
+            f"download of {url} is incomplete: {got:,} of {expected:,} bytes; run the same command "
+            f"again to resume.{hint}"
         )
-    if sha256 is not None and _sha256(part) != sha256:
+    try:  # a file that fails a check is removed, but a zip cut short is resumed by the next run
+        if expected is not None and got > expected:
+            raise DogcatError(f"the download of {url} is {got:,} bytes, not {expected:,}")
+        if sha256 is not None and _sha256(part) != sha256:
+            raise DogcatError(f"the download of {url} is not the file: its SHA-256 does not match")
+        if verify is not None:
+            verify(part, f"the download of {url}")
+    except DogcatError as exc:
+        if expected is None and _CUT_ZIP in str(exc):  # the server sent no length to tell it by
+            raise DogcatError(
+                f"download of {url} is incomplete (the zip ends early, at {got:,} bytes, and the "
+                f"server sent no length); run the same command again to resume.{hint}"
+            ) from None
         part.unlink()
-        raise DogcatError(f"{url}: the downloaded file's SHA-256 does not match; it was discarded.{hint}")
-    if verify is not None:
-        _verify_part(verify, part, url, expected, hint)
+        raise DogcatError(f"{exc}; it was removed.{hint}") from None
     os.replace(part, dest)
     return DownloadResult(dest, resumed_from=resumed)
 
@@ -271,46 +241,28 @@ def _too_large(size: int, max_bytes: int) -> OSError:
     return OSError(errno.EFBIG, f"{size:,} bytes or more, over --max-bytes {max_bytes:,}: check the URL")
 
 
-def _stream(response, out, bar, url: str, part: Path, max_bytes: int) -> None:
+def _stream(response, out, url: str, part: Path, max_bytes: int) -> None:
     """Copy the body to ``out`` as it arrives; DogcatError when it comes slower than MIN_RATE, and
     an EFBIG OSError when the file would pass ``max_bytes``.
 
     ``read1`` returns what has arrived instead of waiting for a whole MB, so a server that
     trickles a byte every few seconds is noticed (each byte would reset a socket timeout).
     """
-    read = getattr(response, "read1", response.read)
     window_start, window_bytes = time.monotonic(), 0
-    while block := read(_CHUNK):
+    while block := response.read1(_CHUNK):
         if out.tell() + len(block) > max_bytes:
             raise _too_large(out.tell() + len(block), max_bytes)
         out.write(block)
-        bar.update(len(block))
         window_bytes += len(block)
         elapsed = time.monotonic() - window_start
         if elapsed >= STALL_SECONDS:
             if window_bytes < MIN_RATE * elapsed:
-                out.flush()
                 raise DogcatError(
                     f"download of {url} is too slow ({window_bytes:,} bytes in the last {elapsed:.0f} s); "
-                    f"{part.stat().st_size:,} bytes kept in {part.name}: run the same command again to "
-                    "resume, later or from another network"
+                    f"{out.tell():,} bytes kept in {part.name}: run the same command again to resume, "
+                    "later or from another network"
                 )
             window_start, window_bytes = time.monotonic(), 0
-
-
-def _verify_part(verify: Callable, part: Path, url: str, expected: int | None, hint: str) -> None:
-    """Run ``verify`` on a finished ``.part``: keep a zip cut short by a server that sent no length
-    (the next run resumes it), remove anything else that fails."""
-    try:
-        verify(part, f"the download of {url}")
-    except DogcatError as exc:
-        if _CUT_ZIP in str(exc) and expected is None:
-            raise DogcatError(
-                f"download of {url} is incomplete (the zip ends early, at {part.stat().st_size:,} bytes, "
-                f"and the server sent no length); run the same command again to resume.{hint}"
-            ) from None
-        part.unlink()
-        raise DogcatError(f"{exc}; it was removed.{hint}") from None
 
 
 def _kaggle_error(exc: BaseException) -> DogcatError:
