@@ -36,7 +36,6 @@ from tqdm.auto import tqdm
 
 from ..plumbing.atomic import atomic_path
 from ..plumbing.errors import DogcatError
-from ..plumbing.paths import check_not_an_input
 
 _CHUNK = 1 << 20
 _USER_AGENT = "dogcat-course-downloader"
@@ -135,7 +134,7 @@ def verify_kaggle(path: Path, label: str, photos_only: bool = False) -> None:
 _verify_photos = partial(verify_kaggle, photos_only=True)
 
 
-def _already(dest: Path, size: int | None, sha256: str | None, verify: Callable | None) -> bool:
+def _already(dest: Path, verify: Callable | None, size: int | None = None, sha256: str | None = None) -> bool:
     """True when ``dest`` is the download already (its size, SHA-256 and ``verify`` hold), False when
     nothing is there; FileExistsError for another file of that name: it is never replaced."""
     if not os.path.lexists(dest):
@@ -176,7 +175,7 @@ def download_file(
     check, passes ``max_bytes`` or fills the disk is removed. ``timeout``: default STALL_SECONDS.
     """
     dest = Path(dest)
-    if _already(dest, size, sha256, verify):
+    if _already(dest, verify, size, sha256):
         return DownloadResult(dest, already_there=True)
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
@@ -346,35 +345,6 @@ def _kaggle_api_download(out_dir: Path, progress: bool = True) -> Path:
     return path
 
 
-def extract_member(
-    archive: Path, member: str, dest: Path, verify: Callable[[Path, str], None] | None = None
-) -> Path:
-    """Copy one member (e.g. ``train.zip``) out of ``archive`` to ``dest``, atomically.
-
-    ``verify(path, label)`` checks the copy before it gets its name (DogcatError otherwise, and
-    nothing is written), as does a damaged member. An existing ``dest`` of the same size that passes
-    ``verify`` is kept; another file there is refused, never replaced.
-    """
-    check_not_an_input(dest, [archive], option="the extracted file", fix="rename the archive")
-    with zipfile.ZipFile(archive) as zf:
-        try:
-            info = next(i for i in zf.infolist() if PurePosixPath(i.filename).name == member)
-        except StopIteration:
-            names = ", ".join(sorted(zf.namelist())[:5])
-            raise DogcatError(f"{archive} has no {member} (it holds {names}...)") from None
-        if _already(dest, info.file_size, None, verify):
-            return dest
-        try:
-            with zf.open(info) as src, atomic_path(dest) as tmp:
-                with open(tmp, "wb") as out:
-                    shutil.copyfileobj(src, out, _CHUNK)
-                if verify is not None:
-                    verify(tmp, f"{member} inside {archive}")
-        except (zipfile.BadZipFile, EOFError, zlib.error) as exc:  # a bad CRC, a cut member
-            raise DogcatError(f"{member} inside {archive} is damaged ({exc})") from None
-    return dest
-
-
 def _chosen_url(url: str | None, env: str) -> str | None:
     """``--url``, else the environment variable ``env``; None when neither is set, DogcatError naming
     the one used unless it is an http(s) address with a host."""
@@ -427,36 +397,46 @@ def download_dataset(
             verify=verify_petimages,
             max_bytes=max_bytes,
         ).path
-    if _already(out / "train.zip", None, None, _verify_photos):
-        return out / "train.zip"  # already downloaded and extracted
-    if _already(out / KAGGLE_ZIP, None, None, verify_kaggle):
-        return _take_out_photos(out / KAGGLE_ZIP, out, fresh=False)  # only the extraction is left
+    bundle = out / KAGGLE_ZIP
+    if _already(out / "train.zip", _verify_photos):
+        return out / "train.zip"  # already downloaded and taken out
     if chosen:  # a mirror of Kaggle's bundle, or of train.zip itself: named so until we know
         fix = f"Another address: --url URL or {KAGGLE_URL_ENV}."
-        bundle = download_file(
-            chosen, out / KAGGLE_ZIP, progress=progress, fix=fix, verify=verify_kaggle, max_bytes=max_bytes
+        got = download_file(
+            chosen, bundle, progress=progress, fix=fix, verify=verify_kaggle, max_bytes=max_bytes
         )
-        return _take_out_photos(bundle.path, out, fresh=True)
-    out.mkdir(parents=True, exist_ok=True)
-    return _take_out_photos(_kaggle_api_download(out, progress), out, fresh=True)
+        fresh = not got.already_there
+    else:
+        fresh = not _already(bundle, verify_kaggle)  # else only the taking out is left
+        if fresh:
+            out.mkdir(parents=True, exist_ok=True)
+            _kaggle_api_download(out, progress)
+    return _take_out_photos(bundle, out, fresh)
 
 
 def _take_out_photos(archive: Path, out: Path, fresh: bool) -> Path:
-    """train.zip (and test1.zip) out of Kaggle's bundle; a photo zip is named train.zip."""
+    """train.zip (and test1.zip) out of Kaggle's bundle, each checked before it gets its name; a
+    photo zip is itself named train.zip. A bundle damaged inside is removed if ``fresh`` (just
+    downloaded: the next run fetches it anew), else left for the user to delete."""
     with zipfile.ZipFile(archive) as zf:
-        inner = {PurePosixPath(n).name for n in zf.namelist()}
+        inner = {PurePosixPath(info.filename).name: info for info in zf.infolist()}
     if "train.zip" not in inner:  # a photo zip (a mirror of train.zip; checked by verify_kaggle)
         os.replace(archive, out / "train.zip")  # no train.zip there: download_dataset checked
         return out / "train.zip"
     try:
-        extract_member(archive, "train.zip", out / "train.zip", verify=_verify_photos)
-        if "test1.zip" in inner:
-            extract_member(archive, "test1.zip", out / "test1.zip", verify=_zip_names)
-    except DogcatError as exc:
+        for name, verify in (("train.zip", _verify_photos), ("test1.zip", _zip_names)):
+            if name not in inner or _already(out / name, verify, inner[name].file_size):
+                continue  # a test1.zip Kaggle left out, or one taken out before
+            with zipfile.ZipFile(archive) as zf, zf.open(inner[name]) as src, atomic_path(out / name) as tmp:
+                with open(tmp, "wb") as copy:
+                    shutil.copyfileobj(src, copy, _CHUNK)
+                verify(tmp, f"{name} inside {archive}")
+    except (DogcatError, zipfile.BadZipFile, EOFError, zlib.error) as exc:  # a bad CRC, a cut member
+        why = exc if isinstance(exc, DogcatError) else f"{name} inside {archive} is damaged ({exc})"
         if not fresh:
-            raise DogcatError(f"{exc}: delete {archive} and run the same command again") from None
-        archive.unlink()  # downloaded just now and damaged inside: the next run fetches it anew
-        raise DogcatError(f"{exc}; the download was removed: run the same command again") from None
+            raise DogcatError(f"{why}: delete {archive} and run the same command again") from None
+        archive.unlink()
+        raise DogcatError(f"{why}; the download was removed: run the same command again") from None
     return out / "train.zip"
 
 
