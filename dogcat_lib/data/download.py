@@ -298,36 +298,28 @@ def _quiet() -> Iterator[None]:
         yield
 
 
-def _kaggle_api_download(out_dir: Path, progress: bool = True) -> Path:
-    """dogs-vs-cats.zip through the official ``kaggle`` package, which logs in by itself.
+def _kaggle_api_download(out_dir: Path, progress: bool) -> None:
+    """``out_dir/dogs-vs-cats.zip`` through the official ``kaggle`` package, which logs in by itself.
 
     The client (1.8+/2.x) finds ``KAGGLE_API_TOKEN``, ``~/.kaggle/access_token``, an OAuth login
     (``kaggle auth login``) or a legacy ``kaggle.json``. It downloads into a hidden folder (where
     it resumes an interrupted download); the zip gets its final name once it holds train.zip.
     """
+    staging = out_dir / ".kaggle-download"
     try:
         with _quiet():
             from kaggle.api.kaggle_api_extended import KaggleApi
 
             api = KaggleApi()
             api.authenticate()
+        staging.mkdir(exist_ok=True)
+        with contextlib.nullcontext() if progress else _quiet():
+            api.competition_download_files(KAGGLE_COMPETITION, path=str(staging), quiet=not progress)
     except ImportError:
         raise DogcatError(
             "the Kaggle download needs the kaggle package: pip install 'dogcat[kaggle]' or pip install kaggle"
         ) from None
     except SystemExit:  # the client prints its help and exits when it finds no login
-        raise DogcatError(KAGGLE_SETUP) from None
-    except Exception as exc:
-        raise _kaggle_error(exc) from exc
-    staging = out_dir / ".kaggle-download"
-    staging.mkdir(parents=True, exist_ok=True)
-    try:
-        if progress:
-            api.competition_download_files(KAGGLE_COMPETITION, path=str(staging), quiet=False)
-        else:
-            with _quiet():
-                api.competition_download_files(KAGGLE_COMPETITION, path=str(staging), quiet=True)
-    except SystemExit:
         raise DogcatError(KAGGLE_SETUP) from None
     except Exception as exc:  # requests' HTTPError / ConnectionError, the old ApiException, ...
         raise _kaggle_error(exc) from exc
@@ -339,10 +331,8 @@ def _kaggle_api_download(out_dir: Path, progress: bool = True) -> Path:
     except DogcatError as exc:
         downloaded.unlink()
         raise DogcatError(f"{exc}; it was removed: run the same command again") from None
-    path = out_dir / KAGGLE_ZIP
-    os.replace(downloaded, path)
+    os.replace(downloaded, out_dir / KAGGLE_ZIP)
     shutil.rmtree(staging, ignore_errors=True)  # only the client's resume markers are left there
-    return path
 
 
 def _chosen_url(url: str | None, env: str) -> str | None:
