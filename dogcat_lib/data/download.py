@@ -44,7 +44,6 @@ _USER_AGENT = "dogcat-course-downloader"
 MIN_RATE = 1024
 STALL_SECONDS = 10.0
 MAX_BYTES = 2_000_000_000  # the default size cap: both data sets are under 1 GB
-_ZIP_MAGIC = b"PK\x03\x04"
 _CUT_ZIP = "a damaged or incomplete zip"  # what describe_content calls a zip that ends early
 _KAGGLE_PHOTO = re.compile(r"(cat|dog)\.\d+\.(jpe?g|png)", re.IGNORECASE)
 
@@ -90,7 +89,7 @@ def describe_content(path: Path) -> str:
     text = head.lstrip().lower()
     if text.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")) or b"<html" in text:
         return "an HTML page (a login, error or 'file moved' page?), not a zip"
-    if head.startswith(_ZIP_MAGIC):
+    if head.startswith(b"PK\x03\x04"):  # how a zip's first member starts
         return _CUT_ZIP
     return "not a zip file"
 
@@ -212,24 +211,17 @@ def download_file(
         ) from exc
     got = part.stat().st_size
     expected = size if size is not None else total
-    if expected is not None and got < expected:
-        raise DogcatError(
-            f"download of {url} is incomplete: {got:,} of {expected:,} bytes; run the same command "
-            f"again to resume.{hint}"
-        )
-    try:  # a file that fails a check is removed, but a zip cut short is resumed by the next run
-        if expected is not None and got > expected:
+    try:
+        if expected is not None and got != expected:
             raise DogcatError(f"the download of {url} is {got:,} bytes, not {expected:,}")
         if sha256 is not None and _sha256(part) != sha256:
             raise DogcatError(f"the download of {url} is not the file: its SHA-256 does not match")
         if verify is not None:
             verify(part, f"the download of {url}")
-    except DogcatError as exc:
-        if expected is None and _CUT_ZIP in str(exc):  # the server sent no length to tell it by
-            raise DogcatError(
-                f"download of {url} is incomplete (the zip ends early, at {got:,} bytes, and the "
-                f"server sent no length); run the same command again to resume.{hint}"
-            ) from None
+    except DogcatError as exc:  # removed, unless the transfer ended early: told by the length, or
+        # where the server sent none, by a zip cut short; the next run resumes it
+        if got < expected if expected is not None else _CUT_ZIP in str(exc):
+            raise DogcatError(f"{exc}: it ended early; run the same command again to resume.{hint}") from None
         part.unlink()
         raise DogcatError(f"{exc}; it was removed.{hint}") from None
     os.replace(part, dest)
@@ -370,32 +362,24 @@ def download_dataset(
     must hold before it gets its final name, which says what it is (never the URL's last part);
     ``max_bytes`` (default :data:`MAX_BYTES`) caps a download's size.
     """
-    max_bytes = max_bytes or MAX_BYTES
     out = Path(out_dir)
     if source not in ("kaggle", "petimages"):
         raise DogcatError(f"unknown source {source!r}: choose kaggle or petimages")
     chosen = _chosen_url(url, PETIMAGES_URL_ENV if source == "petimages" else KAGGLE_URL_ENV)
     if out.exists() and not out.is_dir():
         raise DogcatError(f"-o {out} is a file: give the folder to download into (default data/)")
+    options = {"progress": progress, "max_bytes": max_bytes or MAX_BYTES}
     if source == "petimages":
         fix = f"Another address: --url URL or {PETIMAGES_URL_ENV}; or download it by hand into {out}/."
         return download_file(
-            chosen or PETIMAGES_URL,
-            out / PETIMAGES_ZIP,
-            progress=progress,
-            fix=fix,
-            verify=verify_petimages,
-            max_bytes=max_bytes,
+            chosen or PETIMAGES_URL, out / PETIMAGES_ZIP, fix=fix, verify=verify_petimages, **options
         ).path
     bundle = out / KAGGLE_ZIP
     if _already(out / "train.zip", _verify_photos):
         return out / "train.zip"  # already downloaded and taken out
     if chosen:  # a mirror of Kaggle's bundle, or of train.zip itself: named so until we know
         fix = f"Another address: --url URL or {KAGGLE_URL_ENV}."
-        got = download_file(
-            chosen, bundle, progress=progress, fix=fix, verify=verify_kaggle, max_bytes=max_bytes
-        )
-        fresh = not got.already_there
+        fresh = not download_file(chosen, bundle, fix=fix, verify=verify_kaggle, **options).already_there
     else:
         fresh = not _already(bundle, verify_kaggle)  # else only the taking out is left
         if fresh:
