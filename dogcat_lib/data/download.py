@@ -4,8 +4,8 @@ Every download streams to ``NAME.part`` beside the target with a progress bar, r
 interrupted ``.part`` with an HTTP Range request where the server allows it, checks the size
 (and a SHA-256 where one is known) and what the zip holds (PetImages/Cat and PetImages/Dog, or
 Kaggle's train.zip of cat.N.jpg / dog.N.jpg), and only then renames the file into place: the
-final name never holds half a file or an HTML page. A complete file is not downloaded again
-unless it fails the same check; a file of that name that is not the download is never replaced.
+final name never holds half a file or an HTML page. A complete file is not downloaded again;
+a file of that name that fails the same check is not the download: refused, never replaced.
 A server silent for :data:`STALL_SECONDS`, or sending less than :data:`MIN_RATE` bytes a second
 over that long, is given up on (the ``.part`` is kept to resume); a download past ``max_bytes``
 or a full disk keeps nothing.
@@ -87,7 +87,7 @@ def describe_content(path: Path) -> str:
     if not head:
         return "an empty file"
     text = head.lstrip().lower()
-    if text.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")) or b"<html" in text:
+    if text.startswith((b"<!doctype html", b"<?xml", b"<head", b"<body")) or b"<html" in text:
         return "an HTML page (a login, error or 'file moved' page?), not a zip"
     if head.startswith(b"PK\x03\x04"):  # how a zip's first member starts
         return _CUT_ZIP
@@ -163,15 +163,14 @@ def download_file(
     verify: Callable[[Path, str], object] | None = None,
     max_bytes: int = MAX_BYTES,
 ) -> DownloadResult:
-    """Download ``url`` to ``dest`` via ``dest.part``: resumable, verified, atomic, not repeated.
+    """Download ``url`` to ``dest`` via ``dest.part``: resumable, verified, atomic, not repeated
+    (what is kept and what removed when it fails: the module's docstring).
 
     ``size``/``sha256``: what the file must be (checked when given; the server's own length is
     always checked). ``verify(path, label)``: raises DogcatError unless the file holds what it
-    should (e.g. :func:`verify_petimages`); checked before the rename, and on a file already at
-    ``dest`` (one that fails is refused, never replaced). Raises DogcatError naming the URL, what
-    went wrong and ``fix`` (e.g. which option or environment variable sets another URL); an
-    interrupted or stalled transfer keeps ``.part`` for the next call to resume; one that fails a
-    check, passes ``max_bytes`` or fills the disk is removed. ``timeout``: default STALL_SECONDS.
+    should (e.g. :func:`verify_petimages`), on the download before its rename and on a file already
+    at ``dest``. Every DogcatError names the URL, what went wrong and ``fix`` (e.g. which option or
+    environment variable sets another URL). ``timeout``: default STALL_SECONDS.
     """
     dest = Path(dest)
     if _already(dest, verify, size, sha256):
@@ -412,13 +411,3 @@ def _take_out_photos(archive: Path, out: Path, fresh: bool) -> Path:
         archive.unlink()
         raise DogcatError(f"{why}; the download was removed: run the same command again") from None
     return out / "train.zip"
-
-
-__all__ = [
-    "KAGGLE_SETUP",
-    "DownloadResult",
-    "download_dataset",
-    "download_file",
-    "verify_kaggle",
-    "verify_petimages",
-]
