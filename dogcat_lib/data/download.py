@@ -17,7 +17,6 @@ import contextlib
 import errno
 import hashlib
 import http.client
-import io
 import os
 import re
 import shutil
@@ -75,11 +74,6 @@ class DownloadResult:
     resumed_from: int = 0
 
 
-def _sha256(path: Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
-
-
 def describe_content(path: Path) -> str:
     """What a file that should be a zip is instead: "an HTML page", "an empty file", ..."""
     with open(path, "rb") as f:
@@ -133,22 +127,31 @@ def verify_kaggle(path: Path, label: str, photos_only: bool = False) -> None:
 _verify_photos = partial(verify_kaggle, photos_only=True)
 
 
+def _check(path: Path, label: str, verify: Callable | None, size: int | None, sha256: str | None) -> None:
+    """DogcatError unless ``path`` is ``size`` bytes, has the SHA-256 ``sha256`` and passes ``verify``
+    (each where given): what makes a file the download, just fetched or already there."""
+    got = path.stat().st_size
+    if size is not None and got != size:
+        raise DogcatError(f"{label} is {got:,} bytes, not {size:,}")
+    if sha256 is not None:
+        with open(path, "rb") as f:
+            if hashlib.file_digest(f, "sha256").hexdigest() != sha256:
+                raise DogcatError(f"{label} is not the file: its SHA-256 does not match")
+    if verify is not None:
+        verify(path, label)
+
+
 def _already(dest: Path, verify: Callable | None, size: int | None = None, sha256: str | None = None) -> bool:
-    """True when ``dest`` is the download already (its size, SHA-256 and ``verify`` hold), False when
-    nothing is there; FileExistsError for another file of that name: it is never replaced."""
+    """True when ``dest`` is the download already (:func:`_check`), False when nothing is there;
+    FileExistsError for another file of that name: it is never replaced."""
     if not os.path.lexists(dest):
         return False
-    try:
-        ok = dest.is_file() and size in (None, dest.stat().st_size)
-        ok = ok and (sha256 is None or _sha256(dest) == sha256)
-        if ok and verify is not None:
-            verify(dest, str(dest))
-    except DogcatError:
-        ok = False
-    if not ok:
-        why = f"exists and is not the download ({describe_content(dest)}): move it away, or give another -o"
-        raise FileExistsError(errno.EEXIST, why, str(dest))
-    return True
+    with contextlib.suppress(DogcatError):
+        if dest.is_file():
+            _check(dest, str(dest), verify, size, sha256)
+            return True
+    why = f"exists and is not the download ({describe_content(dest)}): move it away, or give another -o"
+    raise FileExistsError(errno.EEXIST, why, str(dest))
 
 
 def download_file(
@@ -211,12 +214,7 @@ def download_file(
     got = part.stat().st_size
     expected = size if size is not None else total
     try:
-        if expected is not None and got != expected:
-            raise DogcatError(f"the download of {url} is {got:,} bytes, not {expected:,}")
-        if sha256 is not None and _sha256(part) != sha256:
-            raise DogcatError(f"the download of {url} is not the file: its SHA-256 does not match")
-        if verify is not None:
-            verify(part, f"the download of {url}")
+        _check(part, f"the download of {url}", verify, expected, sha256)
     except DogcatError as exc:  # removed, unless the transfer ended early: told by the length, or
         # where the server sent none, by a zip cut short; the next run resumes it
         if got < expected if expected is not None else _CUT_ZIP in str(exc):
@@ -284,8 +282,7 @@ def _kaggle_error(exc: BaseException) -> DogcatError:
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     """The Kaggle client prints its own help and warnings; ours is the one line the user reads."""
-    sink = io.StringIO()
-    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         yield
 
 
