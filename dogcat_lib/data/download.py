@@ -215,11 +215,11 @@ def download_file(
     expected = size if size is not None else total
     try:
         _check(part, f"the download of {url}", verify, expected, sha256)
-    except DogcatError as exc:  # removed, unless the transfer ended early: told by the length, or
-        # where the server sent none, by a zip cut short; the next run resumes it
-        if got < expected if expected is not None else _CUT_ZIP in str(exc):
+    except DogcatError as exc:
+        # kept to resume if it ended early: short of its length, or a zip cut short where none was sent
+        if (got < expected) if expected is not None else (_CUT_ZIP in str(exc)):
             raise DogcatError(f"{exc}: it ended early; run the same command again to resume.{hint}") from None
-        part.unlink()
+        part.unlink()  # anything else is not the download
         raise DogcatError(f"{exc}; it was removed.{hint}") from None
     os.replace(part, dest)
     return DownloadResult(dest, resumed_from=resumed)
