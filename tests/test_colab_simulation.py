@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -222,7 +223,8 @@ def test_notebook_02_installs_from_drive_keeps_its_run_there_and_resumes(colab, 
     second = outputs(execute(NOTEBOOK, tmp_path / "second.ipynb", kernel, parameters))
     assert installed_dogcat(python), "the new runtime installed the wheel from Drive again"
     assert "끊긴 학습을 이어서 합니다: 2 에포크까지 끝났습니다" in second
-    assert "에포크 3:" in second and "에포크 1:" not in second  # only the epochs that were left
+    epoch_lines = re.findall(r"^에포크 (\d+):", second, re.M)  # the per-epoch lines, not the summary's
+    assert epoch_lines == ["3", "4"], epoch_lines  # only the epochs that were left
     assert "모두 4 에포크를 학습했습니다" in second  # the log covers epochs 1-4, not only the 2 run after
     assert sorted(p.name for p in run_dir.iterdir()) == [
         "best.keras",

@@ -77,8 +77,7 @@ def format_rows(X: np.ndarray, y: np.ndarray) -> bytes:
     rows[:, 0], rows[:, 1:] = y, X
     tokens = _WITH_COMMA[rows]
     tokens[:, -1] = _WITH_NEWLINE[X[:, -1]]
-    text = tokens.view(np.uint8).reshape(-1)
-    return np.compress(text != 0, text).tobytes()  # the padding dropped (faster than text[text != 0])
+    return tokens.tobytes().translate(None, b"\0")  # the NUL padding dropped (faster than np.compress)
 
 
 def shuffled_order(n_rows: int, seed: int | None = 0) -> np.ndarray:
