@@ -25,7 +25,9 @@ from ..plumbing.errors import ImageError
 from .imagespec import COURSE, ImageSpec
 
 #: Images with more pixels than this are decoded at reduced size (JPEG) or skipped (other
-#: formats), so one 10,000 x 10,000 photo cannot take 300 MB per worker. 40 MP covers cameras.
+#: formats), so one 10,000 x 10,000 photo cannot take 300 MB per worker. 40 MP covers cameras; a
+#: JPEG is decoded at 1/2 or 1/4 scale up to 640 MP (a 200 MP phone's): libjpeg's check of a bigger
+#: one costs a byte per pixel whatever the scale (a 600-byte file saying 50,000 x 50,000: 2.4 GB, 5 s).
 MAX_PIXELS = 40_000_000
 #: Files larger than this are skipped without being read into memory.
 MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -122,10 +124,10 @@ def _image_size(data: bytes, fmt: str) -> tuple[int, int]:
 
 
 def check_image_bytes(data: bytes, max_pixels: int = MAX_PIXELS) -> tuple[str, int]:
-    """Validate raw bytes before decoding: (format, scale-down factor 1/2/4/8) or ImageError.
+    """Validate raw bytes before decoding: (format, scale-down factor 1/2/4) or ImageError.
 
     Photos under ``max_pixels`` (every real pet photo) are decoded at full size, as the course
-    does; a larger JPEG at 1/2 to 1/8 scale by libjpeg; anything larger is refused.
+    does; a larger JPEG at 1/2 or 1/4 scale by libjpeg; anything larger is refused.
     """
     if not data:
         raise ImageError("empty file (0 bytes)")
@@ -134,7 +136,7 @@ def check_image_bytes(data: bytes, max_pixels: int = MAX_PIXELS) -> tuple[str, i
         raise _not_an_image(data)
     width, height = _image_size(data, fmt)
     factor = 1
-    while fmt == "JPEG" and factor < 8 and width * height > max_pixels * factor * factor:
+    while fmt == "JPEG" and factor < 4 and width * height > max_pixels * factor * factor:
         factor *= 2
     if width * height > max_pixels * factor * factor:
         raise ImageError(f"image too large to decode safely ({fmt} over {max_pixels * factor**2:,} pixels)")
@@ -177,8 +179,8 @@ def strict_jpeg_decode(data: bytes, *, gray: bool = False, factor: int = 1) -> n
 _FLAGS = {  # (color, scale-down factor) -> OpenCV's flag, as the course's cv2.imread
     ("gray", 1): cv2.IMREAD_GRAYSCALE,
     ("rgb", 1): cv2.IMREAD_COLOR,
-    **{("gray", f): getattr(cv2, f"IMREAD_REDUCED_GRAYSCALE_{f}") for f in (2, 4, 8)},
-    **{("rgb", f): getattr(cv2, f"IMREAD_REDUCED_COLOR_{f}") for f in (2, 4, 8)},
+    **{("gray", f): getattr(cv2, f"IMREAD_REDUCED_GRAYSCALE_{f}") for f in (2, 4)},
+    **{("rgb", f): getattr(cv2, f"IMREAD_REDUCED_COLOR_{f}") for f in (2, 4)},
 }
 
 
