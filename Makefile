@@ -28,12 +28,12 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
 
-setup: $(STAMP)  ## create .venv and install dogcat_lib with everything: training (TensorFlow) and dev tools
+setup: $(STAMP)  ## create .venv and install dogcat_lib with everything: training (TensorFlow), the web page, dev tools
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[train,test,dev]"
+	$(PY) -m pip install --quiet -e ".[train,test,dev,app]"
 	@touch $(STAMP)
 
 data: $(STAMP)  ## download the real photos into data/: FROM=kaggle (an account) or FROM=petimages
@@ -88,12 +88,16 @@ format: $(STAMP)  ## apply ruff's formatting and safe fixes
 COLAB_PYTHON ?= $(firstword $(foreach p,python3.12 $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12),\
 	$(shell $(p) -c "" 2>/dev/null && echo $(p))) $(PYTHON))
 COLAB_VENV   ?= .venv-colab
-colab-stack:  ## unit tests + notebooks 02 and 04 on Colab's own versions (constraints/colab.txt), in .venv-colab
+COLAB_STAMP  := $(COLAB_VENV)/.installed
+$(COLAB_STAMP): pyproject.toml constraints/colab.txt
 	$(COLAB_PYTHON) -m venv $(COLAB_VENV)
 	$(COLAB_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(COLAB_VENV)/bin/python -m pip install --quiet -c constraints/colab.txt -e ".[train,test]"
-	$(COLAB_VENV)/bin/python -c "import sys, tensorflow as tf, keras, numpy; print('Colab stack:', sys.version.split()[0], \
-		'TensorFlow', tf.__version__, 'Keras', keras.__version__, 'NumPy', numpy.__version__)"
+	$(COLAB_VENV)/bin/python -m pip install --quiet -c constraints/colab.txt -e ".[train,test,app]"
+	@touch $@
+
+colab-stack: $(COLAB_STAMP)  ## unit tests + notebooks 02 and 04 on Colab's own versions (constraints/colab.txt), in .venv-colab
+	$(COLAB_VENV)/bin/python -c "import sys, tensorflow as tf, keras, numpy, gradio; print('Colab stack:', sys.version.split()[0], \
+		'TensorFlow', tf.__version__, 'Keras', keras.__version__, 'NumPy', numpy.__version__, 'Gradio', gradio.__version__)"
 	$(COLAB_VENV)/bin/python -m pytest -m "not notebook" -q -p no:cacheprovider
 	rm -rf $(RUNS)/colab-stack && mkdir -p $(RUNS)/colab-stack
 	$(COLAB_VENV)/bin/python tests/notebook_tools.py $(RUNS)/colab-stack

@@ -71,6 +71,7 @@ _EXPORTS = {
     "plot_confusion_matrix": "plots",
     "plot_mistakes": "plots",
     "PhotoCleaner": "cleaner",
+    "launch_app": "app",
     "find_csv": "colab",
     "output_folder": "colab",
     "DogcatError": "plumbing.errors",
@@ -81,6 +82,7 @@ _EXPORTS = {
 __all__ = ["REPO_URL", "__version__", *_EXPORTS]
 
 if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
+    from .app import launch_app
     from .cleaner import PhotoCleaner
     from .colab import find_csv, output_folder
     from .data.csvio import read_csv, write_csv
