@@ -235,9 +235,19 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("model", metavar="MODEL", type=Path, help="a model.keras from `dogcat train`")
     pr.add_argument("source", metavar="SRC", type=Path, help="a photo, a folder, or a zip (e.g. test1.zip)")
     pr.add_argument(
-        "-o", "--output", type=Path, default=None, metavar="submission.csv",
-        help="write Kaggle's submission: id,label with label = P(dog), sorted by id",
-    )  # fmt: skip
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        metavar="submission.csv",
+        help="write Kaggle's submission, sorted by id: id,label with label 1 (dog) or 0 (cat), as the "
+        "2013 competition scores accuracy",
+    )
+    pr.add_argument(
+        "--probabilities",
+        action="store_true",
+        help="-o: label = P(dog) instead, for the 2016 Redux edition (scored by log loss)",
+    )
     pr.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     pr.set_defaults(func=cmd_predict)
 
@@ -430,8 +440,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
         f" ({frame.attrs['skipped'].summary()})"
     )
     if args.output is not None:
-        write_submission(frame, args.output)
-        print(f"wrote {args.output}: id,label (label = P(dog)) for {len(frame):,} photos")
+        write_submission(frame, args.output, probabilities=args.probabilities)
+        what = "P(dog)" if args.probabilities else "1 dog, 0 cat"
+        print(f"wrote {args.output}: id,label (label = {what}) for {len(frame):,} photos")
     else:
         print(frame.head(20).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     return 0

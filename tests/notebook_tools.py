@@ -30,23 +30,35 @@ def course_notebooks() -> list[Path]:
 
 
 def prepare_smoke_data(out_dir: Path) -> dict[str, dict]:
-    """Generated photos and CSVs in ``out_dir``, and each notebook's smoke parameters."""
+    """Generated photos, CSVs and a model in ``out_dir``, and each notebook's smoke parameters.
+
+    The course's own code is 80x80 gray (``reshape(-1, 80, 80, 1)``), so the smoke data is too:
+    24 photos, one epoch.
+    """
     import numpy as np
 
-    from dogcat_lib import make_sample, preprocess_to_csv, read_csv, write_csv, write_exclusions
+    from dogcat_lib import (
+        make_sample,
+        preprocess_to_csv,
+        read_csv,
+        train_from_csv,
+        write_csv,
+        write_exclusions,
+    )
 
     out_dir.mkdir(parents=True, exist_ok=True)
     sample = make_sample(out_dir / "sample", n_per_class=12, unlabelled=3)
     (sample / "train" / "cat.999.jpg").write_bytes(b"")  # a broken photo: skipped with its reason
-    preprocess_to_csv(sample / "train", out_dir / "train.csv", size=32, progress=False)
+    preprocess_to_csv(sample / "train", out_dir / "train.csv", progress=False)
     X, y = read_csv(out_dir / "train.csv")
     write_csv(X, y, out_dir / "train.csv.zst", seed=None)  # read as it would be from Drive
     assert np.bincount(y).tolist() == [12, 12]
+    model = train_from_csv(out_dir / "train.csv", out_dir / "model", epochs=1, batch_size=8, verbose=0)
     excluded = write_exclusions({"dog.3.jpg": "not a cat or dog"}, out_dir / "01" / "exclusions.csv")
     return {
         "01_preprocess_local.ipynb": {
             "SOURCE": str(sample / "train"), "OUT_CSV": str(out_dir / "01" / "smoke.csv"),
-            "SIZE": 32, "LIMIT": None, "SEED": 1, "EXCLUDE": str(excluded),
+            "COURSE_PHOTOS": 8, "LIMIT": None, "SEED": 1, "EXCLUDE": str(excluded),
         },
         "02_train_colab.ipynb": {
             "CSV_PATH": str(out_dir / "train.csv.zst"), "EPOCHS": 1, "BATCH_SIZE": 8, "SEED": 0,
@@ -58,9 +70,9 @@ def prepare_smoke_data(out_dir: Path) -> dict[str, dict]:
             "OUT_DIR": str(out_dir / "03"), "MAX_MINUTES": None,
         },
         "04_inside_the_cnn.ipynb": {
-            "MODEL_PATH": "", "PHOTO": str(sample / "test1" / "1.jpg"), "SOURCE": str(sample / "train"),
-            "EXCLUSIONS_PATH": str(out_dir / "04" / "exclusions.csv"), "OUT_DIR": str(out_dir / "04"),
-            "N_SUSPECTS": 5, "TINY_EPOCHS": 1, "SEED": 0,
+            "MODEL_PATH": str(model.out_dir / "model.keras"), "PHOTO": str(sample / "test1" / "1.jpg"),
+            "SOURCE": str(sample / "train"), "EXCLUSIONS_PATH": str(out_dir / "04" / "exclusions.csv"),
+            "N_SUSPECTS": 5, "SEED": 0, "APP": False,
         },
     }  # fmt: skip
 
@@ -69,41 +81,39 @@ def prepare_smoke_data(out_dir: Path) -> dict[str, dict]:
 CHECKS = {
     "01_preprocess_local.ipynb": """
 X_check, y_check = read_csv(OUT_CSV)
-assert X_check.dtype == np.uint8 and X_check.shape == (23, 32 * 32), X_check.shape
+assert X_check.dtype == np.uint8 and X_check.shape == (23, 80 * 80), X_check.shape
 assert np.bincount(y_check).tolist() == [12, 11]  # EXCLUDE: the marked dog.3.jpg is left out
-assert "cat.999.jpg" in dict(skipped.items), "the broken photo is skipped with its reason"
-assert skipped.counts() == {"empty file (0 bytes)": 1, f"excluded by {EXCLUDE}": 1}, skipped.counts()
+assert result.skipped.counts() == {"empty file (0 bytes)": 1, f"excluded by {EXCLUDE}": 1}
+assert len(course) == 8 and same_rows  # the course's loop and the library wrote the same rows
 """,
     "02_train_colab.ipynb": """
-for name in ("model.keras", "history.csv", "submission.csv", "figures/history.png", "figures/confusion.png"):
-    assert (run_dir / name).is_file(), name
 left = sorted(p.name for p in run_dir.iterdir())
-assert left == ["figures", "history.csv", "model.keras", "submission.csv"], left  # no backup left behind
+assert left == ["best.keras", "figures", "history.csv", "model.keras", "submission.csv"], left  # no backup/
 assert len((run_dir / "submission.csv").read_text().splitlines()) == 1 + 3
-assert len(history.history["loss"]) == 1 and 0.0 <= result.accuracy <= 1.0 and np.isfinite(result.loss)
-assert abs(result.loss - test_loss) < 1e-4  # the library's evaluation is Keras' evaluate, plus more
+assert len(history.history["loss"]) == 1 and 0.0 <= test_accuracy <= 1.0 and np.isfinite(test_loss)
+assert confusion.sum() == len(t_data_test) and report.loc["강아지", "recall"] >= 0
 """,
     "03_beat_overfitting.ipynb": """
 for name in ("reference", "improved", "transfer", "transfer-fine-tuned"):
-    assert (run_dir / name / "model.keras").is_file(), name
+    assert (run_dir / name / "best.keras").is_file(), name
 assert (run_dir / "comparison.png").is_file()
 assert set(results) == {"reference", "improved", "transfer"}
 assert len(histories["transfer"]["val_loss"]) == 2  # 1 frozen epoch + 1 fine-tuning epoch
-assert trainable_params(without_augmentation) == trainable_params(with_augmentation) > 0  # exercise 2
+assert list(table.columns[:2]) == ["훈련 정확도", "테스트 정확도"] and table["에포크"].tolist() == [1, 1, 2]
+assert trainable(without_augmentation) == trainable(with_augmentation) > 0  # exercise 2
 assert len(without_augmentation.layers) == len(with_augmentation.layers) - 2  # no Input, no augmentation
 """,
     "04_inside_the_cnn.ipynb": """
-from dogcat_lib import build_dataset, read_exclusions
-assert result.name == "1.jpg" and result.pixels.shape == (32, 32) and 0.0 <= result.dog_probability <= 1.0
-assert heatmap.shape == (32, 32) and heatmap.min() >= 0.0 and heatmap.max() <= 1.0
-assert len(maps) == 2 and kernel.shape == (3, 3, 1, 32)
+from dogcat_lib import explain
+assert example.name == "1.jpg" and example.pixels.shape == (80, 80) and 0.0 <= example.dog_probability <= 1.0
+assert heatmap.shape == (80, 80) and heatmap.min() >= 0.0 and heatmap.max() <= 1.0
+np.testing.assert_allclose(heatmap, explain(model, example.pixels), atol=1e-5)  # the CLI's Grad-CAM
+assert kernel.shape == (3, 3, 1, 32)
 assert len(suspects) == 24 and suspects["loss"].is_monotonic_decreasing  # the empty cat.999.jpg is skipped
 assert len(cleaner) == 5 and not Path(EXCLUSIONS_PATH).exists()  # nothing marked until a button is pressed
-cleaner.mark_wrong_label()  # what the button does
-assert read_exclusions(EXCLUSIONS_PATH).marks == {suspects["name"][0]: "wrong label"}
-_, _, kept, skipped = build_dataset(SOURCE, 32, progress=False, exclude=EXCLUSIONS_PATH)
-assert len(kept) == 23 and skipped.counts()[f"excluded by {EXCLUSIONS_PATH}"] == 1
-assert after.rows == 23  # exercise 4: one photo marked in the practice file
+cleaner.buttons["wrong label"].click()  # what the button does
+assert read_exclusions(EXCLUSIONS_PATH).marks == {suspects["name"].iloc[0]: "wrong label"}
+assert len(kept.names) == 23  # exercise 4: one photo marked in the practice file
 """,
 }
 

@@ -18,7 +18,9 @@ import sys
 import sysconfig
 from pathlib import Path
 
+import cv2
 import nbformat
+import numpy as np
 import pytest
 
 pytestmark = pytest.mark.notebook
@@ -77,13 +79,17 @@ OFFLINE = {
 FARM, STANDIN = "colab-site", "standin"  # under the test's temp folder, shared by its runtimes
 
 
+#: What this environment has and Colab's image does not: left out of the simulated runtime.
+NOT_ON_COLAB = ("dogcat", "__editable__", "_dogcat", "pip", "koreanize")
+
+
 def package_farm(tmp: Path) -> Path:
-    """This environment's packages, linked one by one, dogcat left out: what Colab has installed."""
+    """This environment's packages linked one by one, those Colab lacks left out: what Colab has installed."""
     site = Path(sysconfig.get_paths()["purelib"])
     farm = tmp / FARM
     farm.mkdir()
     for entry in site.iterdir():
-        if not entry.name.lower().startswith(("dogcat", "__editable__", "_dogcat", "pip")):
+        if not entry.name.lower().startswith(NOT_ON_COLAB):
             (farm / entry.name).symlink_to(entry)
     standin = tmp / STANDIN / "google" / "colab"
     standin.mkdir(parents=True)
@@ -169,6 +175,19 @@ def execute(notebook: Path, out: Path, kernel: str, parameters: dict) -> Path:
     return out
 
 
+def index_wheels(folder: Path) -> None:
+    """The wheels Colab would fetch from PyPI when it installs dogcat (those it does not ship), put in
+    ``folder``: the simulated runtime is offline, and the setup cell installs with --find-links Drive."""
+    from importlib.metadata import version
+
+    wanted = f"koreanize-matplotlib=={version('koreanize-matplotlib')}"
+    fetch = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(folder), wanted]
+    if subprocess.run(fetch, capture_output=True).returncode != 0:
+        pytest.skip(
+            f"cannot fetch {wanted} from the package index to stand in for PyPI on the simulated Colab"
+        )
+
+
 @POSIX_ONLY
 def test_notebook_02_installs_from_drive_keeps_its_run_there_and_resumes(colab, tiny_csv, monkeypatch):
     from dogcat_lib import __version__, read_csv, write_csv
@@ -176,8 +195,12 @@ def test_notebook_02_installs_from_drive_keeps_its_run_there_and_resumes(colab, 
 
     tmp_path, uploads, mount = colab
     wheel = build_wheel(uploads)
+    index_wheels(uploads)
+    csv = uploads / "dogs-vs-cats.csv.zst"
     X, y = read_csv(tiny_csv)
-    write_csv(X, y, uploads / "dogs-vs-cats.csv.zst", seed=None)
+    rows = np.resize(np.arange(len(X)), 60)  # the course's model is 80x80: the tiny photos, enlarged
+    big = np.stack([cv2.resize(X[i].reshape(32, 32), (80, 80)).ravel() for i in rows])
+    write_csv(big, y[rows], csv, seed=None)
     parameters = {"CSV_PATH": "MyDrive/dogcat/dogs-vs-cats.csv.zst", "EPOCHS": 4, "BATCH_SIZE": 16,
                   "OUT_DIR": "runs/simulated"}  # fmt: skip
     run_dir = mount / "MyDrive" / "dogcat" / "runs" / "simulated"
@@ -187,21 +210,26 @@ def test_notebook_02_installs_from_drive_keeps_its_run_there_and_resumes(colab, 
     with pytest.raises(Exception, match="(?i)dead|died|kernel"):
         execute(NOTEBOOK, tmp_path / "first.ipynb", kernel, parameters)
     first = outputs(tmp_path / "first.ipynb")
-    assert f"dogcat_lib {__version__} |" in first and "Mounted at" in first and "| Colab" in first
+    assert f"버전: dogcat_lib {__version__} |" in first and "Mounted at" in first and "| Colab" in first
     if no_gpu_here():
         assert "GPU가 연결되어 있지 않아" in first  # the simulated runtime has no GPU: the plain warning
     assert installed_dogcat(python), f"{wheel.name} was not installed from the fake Drive"
-    progress = json.loads((run_dir / "progress.json").read_text())
-    assert len(progress["epochs"]) == 2 and (run_dir / "backup.keras").is_file()
+    assert (run_dir / "backup").is_dir() and len((run_dir / "history.csv").read_text().splitlines()) == 1 + 2
 
     # A runtime reset: a new machine, nothing installed; only Drive is kept. Run every cell again.
     monkeypatch.delenv("COLAB_SIM_DIE_AFTER_EPOCH")
     kernel, python = new_runtime(tmp_path, "runtime-2")
     second = outputs(execute(NOTEBOOK, tmp_path / "second.ipynb", kernel, parameters))
     assert installed_dogcat(python), "the new runtime installed the wheel from Drive again"
-    assert f"resuming the interrupted run in {run_dir}: 2 epochs done, on with epoch 3" in second
-    assert "4 에포크 학습" in second  # history covers epochs 1-4, not only the 2 run after the restart
-    assert sorted(p.name for p in run_dir.iterdir()) == ["figures", "history.csv", "model.keras"]
+    assert "끊긴 학습을 이어서 합니다: 2 에포크까지 끝났습니다" in second
+    assert "에포크 3:" in second and "에포크 1:" not in second  # only the epochs that were left
+    assert "모두 4 에포크를 학습했습니다" in second  # the log covers epochs 1-4, not only the 2 run after
+    assert sorted(p.name for p in run_dir.iterdir()) == [
+        "best.keras",
+        "figures",
+        "history.csv",
+        "model.keras",
+    ]
     assert len((run_dir / "history.csv").read_text().splitlines()) == 1 + 4
     (tmp_path / "setup-output.txt").write_text(first)  # what the setup cell printed, for the record
 

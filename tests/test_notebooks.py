@@ -9,7 +9,7 @@ import pytest
 from notebook_tools import CHECKS, PIN_MARK, course_notebooks
 
 REQUIRED_PARAMETERS = {
-    "01_preprocess_local.ipynb": {"SOURCE", "OUT_CSV", "SIZE", "COLOR", "LIMIT", "SEED", "EXCLUDE"},
+    "01_preprocess_local.ipynb": {"SOURCE", "OUT_CSV", "COURSE_PHOTOS", "LIMIT", "SEED", "EXCLUDE"},
     "02_train_colab.ipynb": {
         "CSV_PATH",
         "EPOCHS",
@@ -20,7 +20,15 @@ REQUIRED_PARAMETERS = {
         "PREDICT_SOURCE",
     },
     "03_beat_overfitting.ipynb": {"CSV_PATH", "EPOCHS", "SEED", "MODELS", "MAX_MINUTES", "PRETRAINED"},
-    "04_inside_the_cnn.ipynb": {"MODEL_PATH", "PHOTO", "SOURCE", "EXCLUSIONS_PATH", "N_SUSPECTS", "SEED"},
+    "04_inside_the_cnn.ipynb": {
+        "MODEL_PATH",
+        "PHOTO",
+        "SOURCE",
+        "EXCLUSIONS_PATH",
+        "N_SUSPECTS",
+        "SEED",
+        "APP",
+    },
 }
 
 
@@ -117,3 +125,37 @@ def test_the_prose_is_korean(path):
                 for line in c.source.splitlines() if "  # " in line]  # fmt: skip
     korean = [c for c in comments if re.search(r"[\uac00-\ud7a3]", c)]
     assert len(korean) >= 0.8 * len(comments), "code comments in Korean"
+
+
+def rendered_text(markdown: str) -> str:
+    """The text a CommonMark renderer shows for ``markdown`` (markdown-it-py: Jupyter's and GitHub's rules),
+    code spans and blocks left out: inside them asterisks and backticks are meant."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").enable("table").parse(markdown)
+    text = []
+    for token in tokens:
+        for child in token.children or []:
+            if child.type == "text":
+                text.append(child.content)
+    return "\n".join(text)
+
+
+@pytest.mark.parametrize("path", course_notebooks(), ids=lambda p: p.name)
+def test_markdown_renders_as_written(path):
+    """A bold term closed after punctuation, then a Hangul particle (`**혼동 행렬 (confusion matrix)**은`)
+    is not bold in CommonMark: its asterisks show. So do stray underscores and backticks."""
+    for cell in markdown_and_code(path):
+        if cell.cell_type != "markdown":
+            continue
+        shown = rendered_text(cell.source)
+        for mark in ("**", "__", "`"):
+            assert mark not in shown, (
+                f"{path.name}: {mark!r} shows in the rendered text of {cell.source[:80]!r}"
+            )
+
+
+def test_the_markdown_check_catches_an_unclosed_bold_term():
+    assert "**" in rendered_text("**혼동 행렬 (confusion matrix)**은 실수를 셉니다")
+    assert "**" not in rendered_text("**혼동 행렬**(confusion matrix)은 실수를 셉니다")
+    assert "`" not in rendered_text("`model.fit`을 부릅니다 | 표 | `a` |")

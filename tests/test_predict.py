@@ -64,13 +64,15 @@ def test_a_broken_single_photo_or_an_empty_folder_is_a_clear_error(model, bad_ph
         predict(model, empty, progress=False)
 
 
-def test_submission_is_sorted_by_numeric_id_with_six_decimals(tmp_path):
+def test_submission_is_sorted_by_numeric_id_labels_for_2013_probabilities_for_redux(tmp_path):
     frame = pd.DataFrame(
         {"name": ["test1/10.jpg", "test1/2.jpg", "test1/1.jpg"], "dog_probability": [0.9, 0.25, 1 / 3]}
     )
-    path = write_submission(frame, tmp_path / "submission.csv")
-    assert path.read_text() == "id,label\n1,0.333333\n2,0.250000\n10,0.900000\n"
-    assert [p.name for p in tmp_path.iterdir()] == ["submission.csv"]
+    path = write_submission(frame, tmp_path / "submission.csv")  # the 2013 competition: accuracy, 1/0
+    assert path.read_text() == "id,label\n1,0\n2,0\n10,1\n"
+    redux = write_submission(frame, tmp_path / "redux.csv", probabilities=True)  # 2016 Redux: log loss
+    assert redux.read_text() == "id,label\n1,0.333333\n2,0.250000\n10,0.900000\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["redux.csv", "submission.csv"]
 
 
 def test_submission_needs_kaggle_ids(tmp_path):

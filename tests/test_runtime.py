@@ -140,7 +140,7 @@ def test_cli_trains_with_mixed_precision_and_the_saved_model_keeps_it(tiny_csv, 
 def test_the_setup_report_names_the_device_and_warns_in_plain_words(monkeypatch):
     monkeypatch.setattr(runtime, "in_colab", lambda: False)
     local = runtime.setup_report(wanted_version=runtime.__version__)
-    assert local.splitlines()[1].startswith("장치 (device): ") and "주의" not in local and "경고" not in local
+    assert local.splitlines()[1].startswith("장치: ") and "주의" not in local and "경고" not in local
 
     monkeypatch.setattr(runtime, "in_colab", lambda: True)  # a Colab runtime with no GPU attached
     monkeypatch.setattr(runtime, "tpu_present", lambda: False)

@@ -167,7 +167,7 @@ def decode_stream(
         # leave=False: a finished bar is cleared, so a summary or an error line stands alone below it
         total = len(wanted) if need is None else sum(need)
         with tqdm(
-            total=total, desc="decoding", unit="img", disable=not progress or not total, leave=False
+            total=total, desc="사진 읽기", unit="장", disable=not progress or not total, leave=False
         ) as bar:
             decode = partial(_decode_batch, src, spec)
             for rows, labels, names, failures in ordered_map(decode, batches, workers or default_workers()):

@@ -1,4 +1,4 @@
-"""Photos -> P(dog) with a trained model, and Kaggle's submission file (notebook 02, "Predict").
+"""Photos -> P(dog) with a trained model, and Kaggle's submission file (notebook 02, section 9).
 
 The preprocessing comes from the model itself: its input shape (H, W, C) gives the size and the
 color (C = 1 gray, 3 RGB), and its first layer scales the pixels as it did in training. A photo
@@ -135,11 +135,12 @@ def predict_photo(model, photo, name: str | None = None) -> PhotoPrediction:
 _ID = re.compile(r"^(\d+)$")
 
 
-def write_submission(predictions, path: str | os.PathLike) -> Path:
-    """Kaggle's submission CSV ``id,label`` (label = P(dog)), sorted by id, written atomically.
+def write_submission(predictions, path: str | os.PathLike, probabilities: bool = False) -> Path:
+    """Kaggle's submission CSV ``id,label`` sorted by id, written atomically.
 
-    ``predictions``: what :func:`predict` returns for Kaggle's ``test1`` photos, whose names
-    are ``test1/<id>.jpg``.
+    ``predictions``: what :func:`predict` returns for Kaggle's ``test1`` photos, named
+    ``test1/<id>.jpg``. The 2013 *Dogs vs. Cats* competition scores accuracy and wants label 1
+    (dog) or 0 (cat); its 2016 *Redux* edition scores log loss and wants P(dog): ``probabilities``.
     """
     ids = []
     for name in predictions["name"]:
@@ -153,5 +154,6 @@ def write_submission(predictions, path: str | os.PathLike) -> Path:
         raise DatasetError("two photos share an id: pass only Kaggle's test1 folder or test1.zip")
     order = np.argsort(ids, kind="stable")
     proba = predictions["dog_probability"].to_numpy()
-    lines = ["id,label"] + [f"{ids[i]},{proba[i]:.6f}" for i in order]
+    labels = [f"{p:.6f}" if probabilities else str(int(p > 0.5)) for p in proba]
+    lines = ["id,label"] + [f"{ids[i]},{labels[i]}" for i in order]
     return atomic_write_bytes(path, ("\n".join(lines) + "\n").encode())

@@ -81,31 +81,31 @@ def use_strategy(strategy: tf.distribute.Strategy | None) -> None:
 
 
 def describe_devices() -> str:
-    """One line on where training runs: ``1 GPU (Tesla T4)``, ``MirroredStrategy over 2 GPUs``,
-    ``TPUStrategy over 8 TPU cores`` or ``the CPU (2 cores), no GPU``."""
+    """One Korean line on where training runs: ``GPU 1개 (Tesla T4)``, ``MirroredStrategy: GPU 2개 (...)``,
+    ``TPUStrategy: TPU 코어 8개`` or ``CPU (코어 2개), GPU 없음``."""
     strategy = get_strategy()
     replicas = strategy.num_replicas_in_sync
     if isinstance(strategy, tf.distribute.TPUStrategy):
-        return f"TPUStrategy over {replicas} TPU cores"
+        return f"TPUStrategy: TPU 코어 {replicas}개"
     gpus = tf.config.list_physical_devices("GPU")
     if gpus:
         names = sorted({tf.config.experimental.get_device_details(g).get("device_name", "GPU") for g in gpus})
-        where = f"{len(gpus)} GPU{'s' if len(gpus) > 1 else ''} ({', '.join(names)})"
+        where = f"GPU {len(gpus)}개 ({', '.join(names)})"
     else:
-        where = f"the CPU ({os.cpu_count()} cores), no GPU"
-    return f"{type(strategy).__name__} over {where}" if replicas > 1 else where
+        where = f"CPU (코어 {os.cpu_count()}개), GPU 없음"
+    return f"{type(strategy).__name__}: {where}" if replicas > 1 else where
 
 
 def setup_report(wanted_version: str | None = None) -> str:
     """What the notebook runs on, in a few lines: versions, the device, and plain warnings.
 
-    Warns (in Korean, for the course's students) when the installed dogcat_lib is not the version
-    the notebook was written for, and when a Colab runtime has no GPU attached. Notebooks 02-04, "Setup".
+    In Korean, for the course's students: warns when the installed dogcat_lib is not the version the
+    notebook was written for, and when a Colab runtime has no GPU attached. Notebooks 02-04, section 0.
     """
     lines = [
-        f"dogcat_lib {__version__} | TensorFlow {tf.__version__} | Keras {keras.__version__} | "
+        f"버전: dogcat_lib {__version__} | TensorFlow {tf.__version__} | Keras {keras.__version__} | "
         f"Python {platform.python_version()} | {'Colab' if in_colab() else platform.system()}",
-        f"장치 (device): {describe_devices()}",
+        f"장치: {describe_devices()}",
     ]
     if wanted_version and wanted_version != __version__:
         lines.append(
