@@ -23,7 +23,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # Python 3.12 kernels (make colab-stack) print a debugger notice per notebook without this
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: setup data demo colab test unit notebooks colab-stack lint format bench bench-accuracy clean help
+.PHONY: setup data demo colab test unit notebooks colab-stack browser-test browser-run lint format bench bench-accuracy clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
@@ -89,10 +89,11 @@ COLAB_PYTHON ?= $(firstword $(foreach p,python3.12 $(wildcard $(HOME)/.pyenv/ver
 	$(shell $(p) -c "" 2>/dev/null && echo $(p))) $(PYTHON))
 COLAB_VENV   ?= .venv-colab
 COLAB_STAMP  := $(COLAB_VENV)/.installed
+# notebook: Colab's classic frontend, which make browser-test drives with Colab's ipywidgets 7
 $(COLAB_STAMP): pyproject.toml constraints/colab.txt
 	$(COLAB_PYTHON) -m venv $(COLAB_VENV)
 	$(COLAB_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(COLAB_VENV)/bin/python -m pip install --quiet -c constraints/colab.txt -e ".[train,test,app]"
+	$(COLAB_VENV)/bin/python -m pip install --quiet -c constraints/colab.txt -e ".[train,test,app]" notebook
 	@touch $@
 
 colab-stack: $(COLAB_STAMP)  ## unit tests + notebooks 02 and 04 on Colab's own versions (constraints/colab.txt), in .venv-colab
@@ -104,6 +105,14 @@ colab-stack: $(COLAB_STAMP)  ## unit tests + notebooks 02 and 04 on Colab's own 
 	cd $(RUNS)/colab-stack && ../../$(COLAB_VENV)/bin/python -m pytest --nbval-lax --nbval-current-env \
 		-p no:cacheprovider --rootdir . --override-ini testpaths= --override-ini addopts= \
 		02_train_colab.ipynb 04_inside_the_cnn.ipynb
+
+CHROMIUM ?= /usr/bin/chromium
+browser-test:  ## a real (headless) Chromium clicks what a student clicks: JupyterLab, Colab's classic Notebook, dogcat app
+	@if [ -x "$(CHROMIUM)" ]; then $(MAKE) --no-print-directory browser-run; \
+	else echo "browser-test: skipped, no Chromium at $(CHROMIUM) (apt-get install chromium fonts-nanum)"; fi
+
+browser-run: $(STAMP) $(COLAB_STAMP)
+	CHROMIUM=$(CHROMIUM) COLAB_VENV=$(COLAB_VENV) $(PY) -m pytest tests/browser -p no:cacheprovider
 
 bench: $(STAMP)  ## speed and memory vs the course's code, on ../shared/data; refreshes the README's tables
 	$(PY) bench/bench_preprocess.py
