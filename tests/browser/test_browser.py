@@ -279,12 +279,18 @@ def upload_and_clean(page, kind: str, photo: Path, exclusions: Path) -> None:
     page.screenshot(path=OUT / f"{kind}-04-cleaner.png")
     no_traceback_on_page(page, kind)  # none in a widget either
 
+    web_page = page.frame_locator("iframe").first  # the last cell's launch_app(model), shown in the notebook
+    page.locator("iframe").first.scroll_into_view_if_needed()
+    expect(web_page.get_by_role("heading", name="강아지일까, 고양이일까?")).to_be_visible()
+    expect(web_page.get_by_text("클릭하여 업로드")).to_be_visible()
+    page.screenshot(path=OUT / f"{kind}-04-app.png")
+
 
 def test_jupyterlab_runs_notebooks_02_and_04_and_their_widgets_answer_clicks(page, smoke):
     parameters, photo = smoke
     folder = OUT / "lab"
     paths = {
-        name: notebook_copy(name, folder, parameters, PHOTO="")
+        name: notebook_copy(name, folder, parameters, PHOTO="", APP=True)  # APP: 02 ignores it
         for name in ("02_train_colab.ipynb", "04_inside_the_cnn.ipynb")
     }
     base, token, running = jupyter("lab", folder)
@@ -314,7 +320,7 @@ def test_classic_notebook_with_colabs_ipywidgets_7_answers_the_same_clicks(page,
     parameters = json.loads((folder / "smoke.json").read_text())
     name = "04_inside_the_cnn.ipynb"
     exclusions = folder / "exclusions.csv"
-    path = notebook_copy(name, folder, parameters, PHOTO="", EXCLUSIONS_PATH=str(exclusions))
+    path = notebook_copy(name, folder, parameters, PHOTO="", EXCLUSIONS_PATH=str(exclusions), APP=True)
     base, token, running = jupyter("classic", folder)
     with running:
         page.goto(f"{base}/notebooks/{name}?token={token}")
