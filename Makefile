@@ -16,14 +16,14 @@ TEST1   ?=
 FROM    ?= kaggle
 # Smoke runs for `make test` use tiny generated data; `make demo` a few hundred photos, a few epochs.
 DEMO_PER_CLASS ?= 200
-DEMO_EPOCHS ?= 8
+DEMO_EPOCHS ?= 30
 BUDGET ?= 20
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONDONTWRITEBYTECODE := 1
 # Python 3.12 kernels (make colab-stack) print a debugger notice per notebook without this
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: setup data demo colab test unit notebooks colab-stack browser-test browser-run lint format bench bench-accuracy clean help
+.PHONY: setup data demo colab test unit notebooks colab-stack browser-test browser-run readme-test lint format bench bench-accuracy clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
@@ -76,6 +76,9 @@ notebooks: $(STAMP)  ## each notebook once with smoke parameters (nbval), then t
 		--rootdir . --override-ini testpaths= --override-ini addopts= *.ipynb
 	$(PY) -m pytest -m notebook
 
+readme-test:  ## the Korean README's first steps, followed literally in a fresh clone (its own .venv, make demo)
+	$(PYTHON) tests/readme_walkthrough.py
+
 lint: $(STAMP)  ## ruff: style and common bugs (code and notebooks)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -120,6 +123,7 @@ bench: $(STAMP)  ## speed and memory vs the course's code, on ../shared/data; re
 	$(PY) bench/bench_training.py --accuracy-minutes 0
 	$(PY) bench/bench_input_sizes.py
 	$(PY) bench/bench_reduced_decoding.py
+	$(PY) bench/bench_leak.py
 	$(PY) bench/tables.py
 
 bench-accuracy: $(STAMP)  ## reference vs improved CNN, same split and budget (BUDGET=20 min each), real sample

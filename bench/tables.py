@@ -17,7 +17,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-DOCUMENTS = (ROOT / "README.md", ROOT / "notebooks" / "03_beat_overfitting.ipynb")
+DOCUMENTS = (
+    ROOT / "README.md",
+    ROOT / "notebooks" / "02_train_colab.ipynb",
+    ROOT / "notebooks" / "03_beat_overfitting.ipynb",
+)
 _BLOCK = re.compile(r"(<!-- bench:(?P<name>[a-z_]+) -->\n)(?P<body>.*?)(<!-- /bench:(?P=name) -->)", re.S)
 
 
@@ -51,6 +55,13 @@ def preprocessing(korean: bool = False) -> str:
         f"{scale['package_preprocess']['rows']:,} photos; `dogcat preprocess` is {ratio['speedup']:.1f}x "
         f"faster than the course's procedure at {ratio['memory']:.2f}x its memory."
     )
+    if "cpu_vs_course_loop" in scale:
+        cpu = scale["cpu_vs_course_loop"]
+        summary += (
+            f" Its CPU time (every thread) is {cpu['csv']['cpu']:.2f}x that of the bare "
+            f"`cv2.imread` + `cv2.resize` loop over the same photos ({cpu['csv_zst']['cpu']:.2f}x writing "
+            "`.csv.zst`): writing the text is the rest."
+        )
     rows += ["", summary, "", _source(results, "preprocess.json")]
     return "\n".join(rows)
 
@@ -75,6 +86,12 @@ def reading(korean: bool = False) -> str:
         f"At {scales[-1]['package_read']['rows']:,} rows `read_csv` is {big['speedup']:.2f}x as fast as "
         f"`np.loadtxt` at {big['memory']:.2f}x its peak memory."
     )
+    ten_k = next((s["reading_10k"]["ratio"] for s in scales if "reading_10k" in s), None)
+    if ten_k is not None:
+        summary += (
+            f" At 10,000 rows: {ten_k['speedup']:.2f}x as fast as `np.loadtxt` at {ten_k['memory']:.2f}x "
+            "its peak memory."
+        )
     rows += ["", summary, "", _source(results, "preprocess.json")]
     return "\n".join(rows)
 
@@ -187,6 +204,27 @@ def reduced_decoding(korean: bool = False) -> str:
     return "\n".join([*rows, "", _source(results, "reduced_decoding.json")])
 
 
+def leak(korean: bool = False) -> str:
+    """The size of the course's scaling leak on real and on generated photos (notebook 02, section 4)."""
+    results = load("leak")
+    real, demo = results["real_sample"], results["generated_demo"]
+    if korean:
+        text = (
+            f"이 과정을 만들 때 실제 사진 {real['photos']:,}장에서 재어 보니, 두 번째 `fit` 때문에 "
+            f"바뀐 테스트 값은 {real['changed_share']:.0%}였지만 차이는 가장 큰 것이 "
+            f"{real['max_abs_diff']:.3f}, 평균 {real['mean_abs_diff']:.4f}로 작았습니다. 실제 사진 "
+            "수천 장이면 픽셀 자리마다 0과 255에 가까운 값이 거의 다 나오기 때문입니다. `make demo`가 "
+            f"만드는 합성 사진 {demo['photos']:,}장에서는 {demo['changed_share']:.1%}가 바뀌고 평균 "
+            f"차이가 {demo['mean_abs_diff']:.3f}입니다."
+        )
+        return f"{text}\n\n{_source(results, 'leak.json', korean, 'python bench/bench_leak.py')}"
+    return (
+        f"The course's second scaler changes {real['changed_share']:.0%} of the test values of "
+        f"{real['photos']:,} real photos by at most {real['max_abs_diff']:.3f} (mean "
+        f"{real['mean_abs_diff']:.4f}) on the 0-1 scale.\n\n{_source(results, 'leak.json', korean)}"
+    )
+
+
 TABLES: dict[str, Callable[..., str]] = {
     "preprocessing": preprocessing,
     "reading": reading,
@@ -195,6 +233,7 @@ TABLES: dict[str, Callable[..., str]] = {
     "accuracy": accuracy,
     "input_sizes": input_sizes,
     "reduced_decoding": reduced_decoding,
+    "leak": leak,
 }
 
 # the results file of each table, where its name differs

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import importlib
 import os
-from typing import TYPE_CHECKING
 
 from .plumbing.version import REPO_URL, __version__
 
@@ -80,36 +79,6 @@ _EXPORTS = {
 }
 
 __all__ = ["REPO_URL", "__version__", *_EXPORTS]
-
-if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
-    from .app import launch_app
-    from .cleaner import PhotoCleaner
-    from .colab import find_csv, output_folder
-    from .data.csvio import read_csv, write_csv
-    from .data.dataset import build_dataset, list_photos, preprocess_to_csv, read_photo
-    from .data.download import download_dataset
-    from .data.exclusions import read_exclusions, write_exclusions
-    from .data.images import load_pixels
-    from .data.imagespec import ImageSpec
-    from .data.labels import CLASS_NAMES, label_from_name
-    from .data.photo import uploaded_photos
-    from .data.sample import make_sample
-    from .learn.evaluation import evaluate
-    from .learn.explain import explain
-    from .learn.modelfile import load_model
-    from .learn.models import (
-        augmentation,
-        build_improved_cnn,
-        build_reference_cnn,
-        build_transfer_cnn,
-        fine_tune,
-    )
-    from .learn.predict import predict, predict_photo, write_submission
-    from .learn.runtime import setup_report
-    from .learn.scaling import fit_scaler, split_dataset
-    from .learn.training import TimeBudget, train_from_csv
-    from .plots import plot_confusion_matrix, plot_history, plot_mistakes, plot_sample_grid
-    from .plumbing.errors import DatasetError, DogcatError, ImageError
 
 
 def __getattr__(name: str):

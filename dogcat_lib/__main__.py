@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
+from .plumbing.atomic import fit_name
 from .plumbing.errors import DogcatError
 from .plumbing.paths import check_not_an_input
 from .plumbing.quiet import native_stderr_silenced
@@ -152,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="download from this address instead (a mirror; also $DOGCAT_KAGGLE_URL / $DOGCAT_PETIMAGES_URL)",
     )
+    dl.add_argument("--max-bytes", type=_positive_int, metavar="N", help="stop past N bytes (default 2e9)")
     dl.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     dl.set_defaults(func=cmd_download)
 
@@ -341,7 +343,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from .data.sample import make_sample
 
     out_path = args.output
-    if out_path.suffix.lower() != ".zip" and out_path.exists():
+    if out_path.suffix.lower() == ".zip" and os.path.lexists(out_path):
+        raise DogcatError(f"-o {out_path} already exists: name a new .zip (or delete it first)")
+    if out_path.exists():
         if not out_path.is_dir():
             raise DogcatError(f"-o {out_path} is a file: name a new folder, or a .zip")
         if any(out_path.iterdir()):  # old photos would stay beside the new ones and be read too
@@ -357,7 +361,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_download(args: argparse.Namespace) -> int:
     from .data.download import download_dataset
 
-    path = download_dataset(args.source, args.output, url=args.url, progress=not args.quiet)
+    path = download_dataset(args.source, args.output, args.url, not args.quiet, args.max_bytes)
     print(f"{path} ({path.stat().st_size / 1e6:,.1f} MB) is ready; next:")
     print(f"  dogcat preprocess {path} -o {args.output / 'dogs-vs-cats.csv'}")
     return 0
@@ -449,10 +453,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _overlay_names(photos: list[Path]) -> list[str]:
-    """``<stem>_gradcam.png`` per photo; a stem seen before (in any case) gets ``-2``, ``-3``..."""
+    """``<stem>_gradcam.png`` per photo; a stem seen before (in any case) gets ``-2``, ``-3``...; a
+    stem too long for a legal name (255 bytes) is cut short."""
     names, seen = [], set()
     for photo in photos:
-        stem, n = photo.stem, 1
+        stem, n = fit_name(photo.stem, "-99_gradcam.png")[: -len("-99_gradcam.png")], 1
         while (stem if n == 1 else f"{stem}-{n}").lower() in seen:
             n += 1
         unique = stem if n == 1 else f"{stem}-{n}"
@@ -483,8 +488,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     for name in names:
         check_not_an_input(args.output / name, [args.model, *args.photos], option="-o")
     model = load_model(args.model)
-    layer = find_conv_layer(model, args.layer)
+    # first the predictions: a model that gives no probability P(dog) is refused before any overlay
     results = [predict_photo(model, photo) for photo in args.photos]
+    layer = find_conv_layer(model, args.layer)
     for result, name in zip(results, names, strict=True):
         heatmap = explain(model, result.pixels, layer=args.layer)
         title = f"{result.line()}   (evidence for {result.class_name}, {layer.name})"

@@ -58,7 +58,8 @@ def prepare_smoke_data(out_dir: Path) -> dict[str, dict]:
     return {
         "01_preprocess_local.ipynb": {
             "SOURCE": str(sample / "train"), "OUT_CSV": str(out_dir / "01" / "smoke.csv"),
-            "COURSE_PHOTOS": 8, "LIMIT": None, "SEED": 1, "EXCLUDE": str(excluded),
+            "WORK_DIR": str(out_dir / "01"), "COURSE_PHOTOS": 8, "LIMIT": None, "SEED": 1,
+            "EXCLUDE": str(excluded),
         },
         "02_train_colab.ipynb": {
             "CSV_PATH": str(out_dir / "train.csv.zst"), "EPOCHS": 1, "BATCH_SIZE": 8, "SEED": 0,

@@ -273,12 +273,18 @@ def test_petimages_zip_without_its_folders_is_refused(server, tmp_path, capsys):
     assert not (out / "kagglecatsanddogs_5340.zip").exists()
 
 
-def test_a_bad_file_already_there_is_downloaded_again(server, tmp_path, capsys):
+def test_a_file_already_there_that_is_not_the_download_is_never_replaced(server, tmp_path, capsys):
     out = tmp_path / "data"
     out.mkdir()
-    (out / "kagglecatsanddogs_5340.zip").write_bytes(HTML)  # saved by an older version
+    (out / "kagglecatsanddogs_5340.zip").write_bytes(HTML)  # an older version's, or the user's own
     server.files["/pets.zip"] = petimages_zip()
     args = ["download", "--source", "petimages", "--url", server.url + "/pets.zip", "-o", str(out), "-q"]
+    assert main(args) == 1
+    assert "kagglecatsanddogs_5340.zip: exists and is not the download (an HTML page" in one_line_error(
+        capsys
+    )
+    assert (out / "kagglecatsanddogs_5340.zip").read_bytes() == HTML
+    (out / "kagglecatsanddogs_5340.zip").unlink()  # moved away by the user: now it downloads
     assert main(args) == 0
     assert (out / "kagglecatsanddogs_5340.zip").read_bytes() == server.files["/pets.zip"]
 

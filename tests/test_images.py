@@ -1,7 +1,7 @@
 import cv2
 import numpy as np
 import pytest
-from conftest import header_bomb, jpeg, pil_bytes
+from conftest import jpeg, pil_bytes
 from PIL import Image
 
 from dogcat_lib import ImageError, load_pixels
@@ -84,13 +84,6 @@ def test_huge_png_is_refused_with_the_reason():
     ok, buf = cv2.imencode(".png", np.zeros((3000, 3000), np.uint8))
     with pytest.raises(ImageError, match="too large"):
         decode_pixels(buf.tobytes(), max_pixels=1_000_000)
-
-
-@pytest.mark.parametrize("fmt", ["jpg", "png"])
-def test_a_header_claiming_50000_by_50000_pixels_is_refused_before_any_decoding(fmt):
-    # a JPEG this big was decoded at 1/8 scale: libjpeg's check took 2.4 GB and 5 s for 600 bytes
-    with pytest.raises(ImageError, match="image too large to decode safely"):
-        decode_pixels(header_bomb(fmt))
 
 
 def test_cmyk_and_grayscale_jpegs_decode_in_both_color_modes():

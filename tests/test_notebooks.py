@@ -5,11 +5,20 @@ from __future__ import annotations
 import ast
 
 import nbformat
+import numpy as np
 import pytest
-from notebook_tools import CHECKS, PIN_MARK, course_notebooks
+from notebook_tools import CHECKS, NOTEBOOKS, PIN_MARK, course_notebooks
 
 REQUIRED_PARAMETERS = {
-    "01_preprocess_local.ipynb": {"SOURCE", "OUT_CSV", "COURSE_PHOTOS", "LIMIT", "SEED", "EXCLUDE"},
+    "01_preprocess_local.ipynb": {
+        "SOURCE",
+        "OUT_CSV",
+        "COURSE_PHOTOS",
+        "LIMIT",
+        "SEED",
+        "EXCLUDE",
+        "WORK_DIR",
+    },
     "02_train_colab.ipynb": {
         "CSV_PATH",
         "EPOCHS",
@@ -159,3 +168,43 @@ def test_the_markdown_check_catches_an_unclosed_bold_term():
     assert "**" in rendered_text("**혼동 행렬 (confusion matrix)**은 실수를 셉니다")
     assert "**" not in rendered_text("**혼동 행렬**(confusion matrix)은 실수를 셉니다")
     assert "`" not in rendered_text("`model.fit`을 부릅니다 | 표 | `a` |")
+
+
+#: Korean Windows: OpenCV hands cv2.imread's path to the C library in the ANSI code page, and a path
+#: holding Hangul (C:\Users\홍길동\...) is not found: imread returns None. Simulated on any machine.
+KOREAN_WINDOWS_IMREAD = """
+import cv2
+
+_imread = cv2.imread
+cv2.imread = lambda path, *flags: _imread(path, *flags) if str(path).isascii() else None
+"""
+
+
+@pytest.mark.notebook
+def test_notebook_01_runs_under_a_hangul_path_with_spaces_as_on_korean_windows(tmp_path):
+    import papermill
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
+    from dogcat_lib import make_sample, read_csv
+
+    folder = tmp_path / "홍길동의 문서" / "강아지 고양이 과제"
+    sample = make_sample(folder / "내 사진", n_per_class=6)
+    out_csv = folder / "결과 파일.csv"
+    parameters = {"SOURCE": str(sample / "train"), "OUT_CSV": str(out_csv), "COURSE_PHOTOS": 4}
+    parameters |= {"WORK_DIR": str(folder / "연습 폴더"), "LIMIT": None, "SEED": 0, "EXCLUDE": ""}
+    nb = parameterize_notebook(load_notebook_node(str(NOTEBOOKS / "01_preprocess_local.ipynb")), parameters)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(KOREAN_WINDOWS_IMREAD))
+    nbformat.write(nb, tmp_path / "01.ipynb")
+    ran = papermill.execute_notebook(str(tmp_path / "01.ipynb"), str(folder / "01 실행.ipynb"),
+                                     kernel_name="python3", cwd=str(folder), progress_bar=False)  # fmt: skip
+    printed = "".join(o.get("text", "") for c in ran.cells if c.cell_type == "code" for o in c.outputs)
+    assert (
+        "cv2.imread와 같은 픽셀: None (경로에 한글)" in printed
+    )  # the course's line met the trap, and was shown
+    assert sorted(p.name for p in (folder / "연습 폴더" / "train").iterdir())[:2] == [
+        "cat.0.jpg",
+        "cat.1.jpg",
+    ]
+    X, y = read_csv(out_csv)
+    assert X.shape == (12, 80 * 80) and np.bincount(y).tolist() == [6, 6]

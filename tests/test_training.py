@@ -153,7 +153,7 @@ def test_train_from_csv_writes_model_history_metrics_and_figures(trained_run, ti
 
 def test_train_from_csv_refuses_to_replace_a_model(trained_run, tiny_csv):
     before = (trained_run.out_dir / "model.keras").stat().st_mtime_ns
-    with pytest.raises(DogcatError, match="already holds a trained model.keras"):
+    with pytest.raises(DogcatError, match="already holds model.keras"):
         train_from_csv(tiny_csv, trained_run.out_dir, epochs=1)
     assert (trained_run.out_dir / "model.keras").stat().st_mtime_ns == before
 

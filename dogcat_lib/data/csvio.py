@@ -32,7 +32,8 @@ _READ_BLOCK = 256 * 1024  # parsed per task: ~4 MB of temporaries each, a few in
 _MAX_HEADER_BYTES = 16 * 1024 * 1024  # label + 512x512x3 pixel names fit in 16 MB
 _GZIP_LEVEL = 1  # measured on the real sample: 8.5x faster than level 6 for a 23% larger file
 _ZSTD_LEVEL = 3  # zstd's default; on the real sample smaller than gzip -1 and faster (bench_compression.py)
-_MAX_RATIO = 64  # text a compressed byte may stand for when sizing the buffer (grown if short)
+_RATIO = 16  # text a compressed byte is taken to stand for when sizing the buffer (grown if short)
+_MAX_START = 1 << 30  # the buffer's first size at most: a sparse or lying file cannot reserve more
 COMPRESSED_SUFFIXES = {"gzip": ".gz", "zstd": ".zst"}
 
 
@@ -188,28 +189,27 @@ def read_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
 def _open_csv_stream(path: Path):
     """(a binary stream of the CSV's text, a bound of its size for the buffer) by the first bytes.
 
-    Every stream inflates at most what is asked of it; the bound is capped by the file's own size
-    (a gzip trailer or a zip header may claim anything), and the buffer grows if it was short.
+    Every stream inflates at most what is asked of it; the bound comes from the file's own size,
+    never from what a gzip trailer or a zip header claims, and the buffer grows if it was short.
     """
     size = path.stat().st_size
     with open(path, "rb") as probe:
         magic = probe.read(4)
-        if magic[:2] == b"\x1f\x8b":  # gzip keeps the size mod 2**32 in its trailer: a claim
-            probe.seek(-4, os.SEEK_END)
-            claim = int.from_bytes(probe.read(4), "little")
-            return gzip.open(path, "rb"), claim if size <= claim <= _MAX_RATIO * size else 16 * size
+    if magic[:2] == b"\x1f\x8b":
+        return gzip.open(path, "rb"), _RATIO * size
     if magic == b"\x28\xb5\x2f\xfd":
         _check_zstd_frames(path)
         reader = zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), read_across_frames=True)  # noqa: SIM115
-        return reader, 8 * size
+        return reader, _RATIO * size
     if magic == b"PK\x03\x04":
-        return _zipped_csv(path), _MAX_RATIO // 4 * size
+        return _zipped_csv(path), _RATIO * size
     return open(path, "rb"), size
 
 
 def _max_rows(size_bound: int, n_columns: int) -> int:
-    """An upper bound of the data rows in ``size_bound`` bytes: every field takes 2+ bytes ("7,")."""
-    return size_bound // (2 * n_columns) + 1
+    """An upper bound of the data rows in ``size_bound`` bytes (every field takes 2+ bytes, "7,"),
+    at most ``_MAX_START`` bytes of them."""
+    return min(size_bound // (2 * n_columns), _MAX_START // n_columns) + 1
 
 
 def _check_zstd_frames(path: Path) -> None:
@@ -286,7 +286,9 @@ def _label_position(columns: list[str], path: Path) -> int:
     expected = [str(i) for i in range(len(pixel_names))]
     if pixel_names != expected or label_at not in (0, len(columns) - 1):
         odd = next((c for c, e in zip(pixel_names, expected, strict=True) if c != e), columns[label_at])
-        hint = " (an index column: save with index=False)" if odd in ("", "Unnamed: 0") else ""
+        hint = " (the header ends with a comma)" if columns[-1] == "" else ""
+        if odd in ("", "Unnamed: 0") and not hint:
+            hint = " (an index column: save with index=False)"
         raise DatasetError(
             f"{path}: pixel columns must be named 0..{len(pixel_names) - 1} in order, next to 'label' "
             f"first or last; found column {odd!r}{hint}"

@@ -4,17 +4,19 @@ Every download streams to ``NAME.part`` beside the target with a progress bar, r
 interrupted ``.part`` with an HTTP Range request where the server allows it, checks the size
 (and a SHA-256 where one is known) and what the zip holds (PetImages/Cat and PetImages/Dog, or
 Kaggle's train.zip of cat.N.jpg / dog.N.jpg), and only then renames the file into place: the
-final name never holds half a file or an HTML page. A complete file is not downloaded again
-unless it fails the same check. A server sending less than :data:`MIN_RATE` bytes a second for
-:data:`STALL_SECONDS` is given up on (the ``.part`` is kept to resume).
+final name never holds half a file or an HTML page. A complete file is not downloaded again;
+a file of that name that fails the same check is not the download: refused, never replaced.
+A server silent for :data:`STALL_SECONDS`, or sending less than :data:`MIN_RATE` bytes a second
+over that long, is given up on (the ``.part`` is kept to resume); a download past ``max_bytes``
+or a full disk keeps nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import http.client
-import io
 import os
 import re
 import shutil
@@ -23,43 +25,33 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path, PurePosixPath
 
 from tqdm.auto import tqdm
 
 from ..plumbing.atomic import atomic_path
 from ..plumbing.errors import DogcatError
-from ..plumbing.paths import check_not_an_input
 
 _CHUNK = 1 << 20
 _USER_AGENT = "dogcat-course-downloader"
-#: A download that gets less than MIN_RATE bytes a second, averaged over STALL_SECONDS, is stopped.
+#: A download that gets less than MIN_RATE bytes a second, averaged over STALL_SECONDS, or no byte
+#: for STALL_SECONDS (the first one included), is stopped: an answer within 20 s.
 MIN_RATE = 1024
-STALL_SECONDS = 60.0
-_ZIP_MAGIC = b"PK\x03\x04"
+STALL_SECONDS = 10.0
+MAX_BYTES = 2_000_000_000  # the default size cap: both data sets are under 1 GB
+_CUT_ZIP = "a damaged or incomplete zip"  # what describe_content calls a zip that ends early
 _KAGGLE_PHOTO = re.compile(r"(cat|dog)\.\d+\.(jpe?g|png)", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class RemoteFile:
-    """A file to download: where from, its name, and (when known) its size and SHA-256."""
-
-    url: str
-    filename: str
-    size: int | None = None
-    sha256: str | None = None
-    url_env: str = ""  # the environment variable that overrides ``url``
 
 
 # Microsoft's Kaggle Cats and Dogs dataset (the Keras "image classification from scratch" example's
 # download): PetImages/Cat/*.jpg and PetImages/Dog/*.jpg, about 800 MB, no account needed.
-PETIMAGES = RemoteFile(
-    url="https://download.microsoft.com/download/3/E/1/3E1C3F21-ECDB-4869-8368-6DEBA77B919F/kagglecatsanddogs_5340.zip",
-    filename="kagglecatsanddogs_5340.zip",
-    url_env="DOGCAT_PETIMAGES_URL",
-)
+PETIMAGES_URL = "https://download.microsoft.com/download/3/E/1/3E1C3F21-ECDB-4869-8368-6DEBA77B919F/kagglecatsanddogs_5340.zip"
+PETIMAGES_ZIP = "kagglecatsanddogs_5340.zip"
+PETIMAGES_URL_ENV = "DOGCAT_PETIMAGES_URL"  # a mirror of it to use instead
 KAGGLE_COMPETITION = "dogs-vs-cats"
 KAGGLE_ZIP = "dogs-vs-cats.zip"  # what the Kaggle API downloads: train.zip, test1.zip, sampleSubmission.csv
 KAGGLE_URL_ENV = "DOGCAT_KAGGLE_URL"  # a mirror of dogs-vs-cats.zip (or of train.zip) to use instead
@@ -75,45 +67,11 @@ KAGGLE_SETUP = (
 
 @dataclass
 class DownloadResult:
-    """What :func:`download_file` did: the file, its size, and whether it was already there or resumed."""
+    """What :func:`download_file` did: the file, and whether it was already there or resumed."""
 
     path: Path
-    size: int
     already_there: bool = False
     resumed_from: int = 0
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(_CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _complete(path: Path, size: int | None, sha256: str | None) -> bool:
-    if not path.is_file():
-        return False
-    if size is not None and path.stat().st_size != size:
-        return False
-    return sha256 is None or _sha256(path) == sha256
-
-
-def _open(url: str, start: int, timeout: float):
-    headers = {"User-Agent": _USER_AGENT}
-    if start:
-        headers["Range"] = f"bytes={start}-"
-    return urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout)
-
-
-def _total_size(response, start: int) -> int | None:
-    """The whole file's size from Content-Range (a resumed 206) or Content-Length."""
-    content_range = response.headers.get("Content-Range", "")
-    if response.status == 206 and "/" in content_range:
-        total = content_range.rsplit("/", 1)[1].strip()
-        return int(total) if total.isdigit() else None
-    length = response.headers.get("Content-Length")
-    return int(length) + (start if response.status == 206 else 0) if length and length.isdigit() else None
 
 
 def describe_content(path: Path) -> str:
@@ -123,10 +81,10 @@ def describe_content(path: Path) -> str:
     if not head:
         return "an empty file"
     text = head.lstrip().lower()
-    if text.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")) or b"<html" in text:
+    if text.startswith((b"<!doctype html", b"<?xml", b"<head", b"<body")) or b"<html" in text:
         return "an HTML page (a login, error or 'file moved' page?), not a zip"
-    if head.startswith(_ZIP_MAGIC):
-        return "a damaged or incomplete zip"
+    if head.startswith(b"PK\x03\x04"):  # how a zip's first member starts
+        return _CUT_ZIP
     return "not a zip file"
 
 
@@ -154,52 +112,46 @@ def verify_petimages(path: Path, label: str) -> None:
             raise DogcatError(f"{label} is a zip without {folder}: it is not Microsoft's PetImages zip")
 
 
-def verify_kaggle(path: Path, label: str) -> None:
-    """DogcatError unless ``path`` is Kaggle's bundle (with train.zip) or a zip of cat.N.jpg / dog.N.jpg."""
-    names = [PurePosixPath(name).name for name in _zip_names(path, label)]
-    if "train.zip" in names:
-        return
-    verify_kaggle_photos(path, label, names)
-
-
-def verify_kaggle_photos(path: Path, label: str, names: list[str] | None = None) -> None:
-    """DogcatError unless ``path`` is a zip of photos named cat.N.jpg and dog.N.jpg (Kaggle's train.zip)."""
-    names = names if names is not None else [PurePosixPath(n).name for n in _zip_names(path, label)]
+def verify_kaggle(path: Path, label: str, photos_only: bool = False) -> None:
+    """DogcatError unless ``path`` is a zip of photos named cat.N.jpg and dog.N.jpg (Kaggle's
+    train.zip) or, unless ``photos_only``, Kaggle's bundle holding a train.zip."""
+    names = {PurePosixPath(name).name for name in _zip_names(path, label)}
     found = {m.group(1).lower() for m in map(_KAGGLE_PHOTO.fullmatch, names) if m}
-    if found != {"cat", "dog"}:
+    if found != {"cat", "dog"} and (photos_only or "train.zip" not in names):
         raise DogcatError(
             f"{label} is a zip without photos named cat.N.jpg and dog.N.jpg: it is not Kaggle's "
             "dogs-vs-cats train.zip"
         )
 
 
-def verify_zip(path: Path, label: str) -> None:
-    """DogcatError unless ``path`` opens as a zip."""
-    _zip_names(path, label)
+_verify_photos = partial(verify_kaggle, photos_only=True)
 
 
-def check_url(url: str, option: str = "--url") -> str:
-    """``url`` if it is an http(s) address with a host, else DogcatError naming ``option`` and the fix."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError as exc:
-        raise DogcatError(f"{option} {url!r} is not a valid address ({exc}): give an https:// URL") from None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise DogcatError(
-            f"{option} {url!r} is not an http:// or https:// address: give the full URL of the zip"
-        )
-    return url
+def _check(path: Path, label: str, verify: Callable | None, size: int | None, sha256: str | None) -> None:
+    """DogcatError unless ``path`` is ``size`` bytes, has the SHA-256 ``sha256`` and passes ``verify``
+    (each where given): what makes a file the download, just fetched or already there."""
+    got = path.stat().st_size
+    if size is not None and got != size:
+        raise DogcatError(f"{label} is {got:,} bytes, not {size:,}")
+    if sha256 is not None:
+        with open(path, "rb") as f:
+            if hashlib.file_digest(f, "sha256").hexdigest() != sha256:
+                raise DogcatError(f"{label} is not the file: its SHA-256 does not match")
+    if verify is not None:
+        verify(path, label)
 
 
-def _passes(verify: Callable | None, path: Path) -> bool:
-    if verify is None:
-        return True
-    try:
-        verify(path, str(path))
-    except DogcatError:
+def _already(dest: Path, verify: Callable | None, size: int | None = None, sha256: str | None = None) -> bool:
+    """True when ``dest`` is the download already (:func:`_check`), False when nothing is there;
+    FileExistsError for another file of that name: it is never replaced."""
+    if not os.path.lexists(dest):
         return False
-    return True
+    with contextlib.suppress(DogcatError):
+        if dest.is_file():
+            _check(dest, str(dest), verify, size, sha256)
+            return True
+    why = f"exists and is not the download ({describe_content(dest)}): move it away, or give another -o"
+    raise FileExistsError(errno.EEXIST, why, str(dest))
 
 
 def download_file(
@@ -209,126 +161,96 @@ def download_file(
     size: int | None = None,
     sha256: str | None = None,
     progress: bool = True,
-    timeout: float = 60.0,
+    timeout: float | None = None,
     fix: str = "",
-    verify: Callable[[Path, str], None] | None = None,
+    verify: Callable[[Path, str], object] | None = None,
+    max_bytes: int = MAX_BYTES,
 ) -> DownloadResult:
-    """Download ``url`` to ``dest`` via ``dest.part``: resumable, verified, atomic, not repeated.
+    """Download ``url`` to ``dest`` via ``dest.part``: resumable, verified, atomic, not repeated
+    (what is kept and what removed when it fails: the module's docstring).
 
     ``size``/``sha256``: what the file must be (checked when given; the server's own length is
     always checked). ``verify(path, label)``: raises DogcatError unless the file holds what it
-    should (e.g. :func:`verify_petimages`); checked before the rename, and on a file already at
-    ``dest`` (one that fails is downloaded again, and replaced only by one that passes). Raises
-    DogcatError naming the URL, what went wrong and ``fix`` (e.g. which option or environment
-    variable sets another URL); an interrupted or stalled transfer keeps ``.part`` for the next
-    call to resume, a complete one that fails a check is removed.
+    should (e.g. :func:`verify_petimages`), on the download before its rename and on a file already
+    at ``dest``. Every DogcatError names the URL, what went wrong and ``fix`` (e.g. which option or
+    environment variable sets another URL). ``timeout``: default STALL_SECONDS.
     """
     dest = Path(dest)
-    if _complete(dest, size, sha256) and _passes(verify, dest):
-        return DownloadResult(dest, dest.stat().st_size, already_there=True)
+    if _already(dest, verify, size, sha256):
+        return DownloadResult(dest, already_there=True)
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
     start = part.stat().st_size if part.is_file() else 0
-    if size is not None and start > size:
-        part.unlink()
-        start = 0
+    headers = {"User-Agent": _USER_AGENT} | ({"Range": f"bytes={start}-"} if start else {})
     hint = f" {fix}" if fix else ""
     try:
-        try:
-            response = _open(url, start, timeout)
-        except urllib.error.HTTPError as exc:
-            if exc.code != 416 or not start:
-                raise
-            # 416: the range starts at or past the end: the .part may already be the whole file
-            response = None
-        if response is None:
-            total, resumed = start, start
-        else:
-            with response:
-                resumed = start if response.status == 206 else 0  # 200: the server ignores Range
-                total = _total_size(response, resumed)
-                if size is not None and total is not None and total != size:
-                    raise DogcatError(
-                        f"{url} serves {total:,} bytes, but {dest.name} is {size:,} bytes: "
-                        f"the file has changed or the URL is wrong.{hint}"
-                    )
-                mode = "ab" if resumed else "wb"
-                with open(part, mode) as out, tqdm(
-                    total=total, initial=resumed, unit="B", unit_scale=True, unit_divisor=1024,
-                    desc=dest.name, disable=not progress,
-                ) as bar:  # fmt: skip
-                    _stream(response, out, bar, url, part)
+        request = urllib.request.Request(url, headers=headers)
+        with urllib.request.urlopen(request, timeout=timeout or STALL_SECONDS) as response:
+            resumed = start if response.status == 206 else 0  # 200: the server ignores Range
+            total = None if response.length is None else resumed + response.length
+            if size is not None and total is not None and total != size:
+                raise DogcatError(
+                    f"{url} serves {total:,} bytes, but {dest.name} is {size:,} bytes: "
+                    f"the file has changed or the URL is wrong.{hint}"
+                )
+            if total is not None and total > max_bytes:
+                raise _too_large(total, max_bytes)
+            bar = {"total": total, "initial": resumed, "desc": dest.name, "disable": not progress}
+            bar |= {"unit": "B", "unit_scale": True, "unit_divisor": 1024}  # from the first frame on
+            with open(part, "ab" if resumed else "wb") as raw, tqdm.wrapattr(raw, "write", **bar) as out:
+                _stream(response, out, url, part, max_bytes)
     except urllib.error.HTTPError as exc:
-        raise DogcatError(f"download of {url} failed: HTTP {exc.code} {exc.reason}.{hint}") from exc
-    except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-        reason = getattr(exc, "reason", exc)
+        if exc.code != 416 or not start:
+            raise DogcatError(f"download of {url} failed: HTTP {exc.code} {exc.reason}.{hint}") from exc
+        total = resumed = start  # the range starts at the end: the .part may be the whole file
+    except (OSError, http.client.HTTPException) as exc:  # no answer, a cut, a full disk, the size cap
+        if getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            part.unlink(missing_ok=True)
+            raise DogcatError(f"download of {url} stopped ({exc.strerror}); nothing was kept.{hint}") from exc
         raise DogcatError(
-            f"cannot download {url} ({reason}): check the internet connection, then run the same "
-            f"command again (it resumes).{hint}"
+            f"cannot download {url} ({getattr(exc, 'reason', exc)}): check the internet connection, "
+            f"then run the same command again to resume.{hint}"
         ) from exc
-    except (OSError, http.client.HTTPException) as exc:  # a connection cut mid-transfer
-        kept = part.stat().st_size if part.exists() else 0
-        raise DogcatError(
-            f"download of {url} was interrupted ({type(exc).__name__}: {exc}); {kept:,} bytes kept "
-            f"in {part.name}: run the same command again to resume"
-        ) from exc
-    got = part.stat().st_size if part.exists() else 0
+    got = part.stat().st_size
     expected = size if size is not None else total
-    if expected is not None and got != expected:
-        if got > expected:
-            part.unlink()
-        raise DogcatError(
-            f"download of {url} is incomplete: {got:,} of {expected:,} bytes; run the same command again "
-            f"to resume{' (the partial file was discarded)' if got > expected else ''}.{hint}"
-        )
-    if sha256 is not None and _sha256(part) != sha256:
-        part.unlink()
-        raise DogcatError(f"{url}: the downloaded file's SHA-256 does not match; it was discarded.{hint}")
-    if verify is not None:
-        _verify_part(verify, part, url, expected, hint)
+    try:
+        _check(part, f"the download of {url}", verify, expected, sha256)
+    except DogcatError as exc:
+        # kept to resume if it ended early: short of its length, or a zip cut short where none was sent
+        if (got < expected) if expected is not None else (_CUT_ZIP in str(exc)):
+            raise DogcatError(f"{exc}: it ended early; run the same command again to resume.{hint}") from None
+        part.unlink()  # anything else is not the download
+        raise DogcatError(f"{exc}; it was removed.{hint}") from None
     os.replace(part, dest)
-    return DownloadResult(dest, got, resumed_from=resumed)
+    return DownloadResult(dest, resumed_from=resumed)
 
 
-def _stream(response, out, bar, url: str, part: Path) -> None:
-    """Copy the body to ``out`` as it arrives; DogcatError when it comes slower than MIN_RATE.
+def _too_large(size: int, max_bytes: int) -> OSError:
+    return OSError(errno.EFBIG, f"{size:,} bytes or more, over --max-bytes {max_bytes:,}: check the URL")
+
+
+def _stream(response, out, url: str, part: Path, max_bytes: int) -> None:
+    """Copy the body to ``out`` as it arrives; DogcatError when it comes slower than MIN_RATE, and
+    an EFBIG OSError when the file would pass ``max_bytes``.
 
     ``read1`` returns what has arrived instead of waiting for a whole MB, so a server that
     trickles a byte every few seconds is noticed (each byte would reset a socket timeout).
     """
-    read = getattr(response, "read1", response.read)
     window_start, window_bytes = time.monotonic(), 0
-    while block := read(_CHUNK):
+    while block := response.read1(_CHUNK):
+        if out.tell() + len(block) > max_bytes:
+            raise _too_large(out.tell() + len(block), max_bytes)
         out.write(block)
-        bar.update(len(block))
         window_bytes += len(block)
         elapsed = time.monotonic() - window_start
         if elapsed >= STALL_SECONDS:
             if window_bytes < MIN_RATE * elapsed:
-                out.flush()
                 raise DogcatError(
                     f"download of {url} is too slow ({window_bytes:,} bytes in the last {elapsed:.0f} s); "
-                    f"{part.stat().st_size:,} bytes kept in {part.name}: run the same command again to "
-                    "resume, later or from another network"
+                    f"{out.tell():,} bytes kept in {part.name}: run the same command again to resume, "
+                    "later or from another network"
                 )
             window_start, window_bytes = time.monotonic(), 0
-
-
-def _verify_part(verify: Callable, part: Path, url: str, expected: int | None, hint: str) -> None:
-    """Run ``verify`` on a finished ``.part``: keep a zip cut short by a server that sent no length
-    (the next run resumes it), remove anything else that fails."""
-    try:
-        verify(part, f"the download of {url}")
-    except DogcatError as exc:
-        with open(part, "rb") as f:
-            cut_zip = f.read(4) == _ZIP_MAGIC and "damaged or incomplete zip" in str(exc)
-        if cut_zip and expected is None:
-            raise DogcatError(
-                f"download of {url} is incomplete (the zip ends early, at {part.stat().st_size:,} bytes, "
-                f"and the server sent no length); run the same command again to resume.{hint}"
-            ) from None
-        part.unlink()
-        raise DogcatError(f"{exc}; it was removed.{hint}") from None
 
 
 def _kaggle_error(exc: BaseException) -> DogcatError:
@@ -360,41 +282,32 @@ def _kaggle_error(exc: BaseException) -> DogcatError:
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     """The Kaggle client prints its own help and warnings; ours is the one line the user reads."""
-    sink = io.StringIO()
-    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         yield
 
 
-def _kaggle_api_download(out_dir: Path, progress: bool = True) -> Path:
-    """dogs-vs-cats.zip through the official ``kaggle`` package, which logs in by itself.
+def _kaggle_api_download(out_dir: Path, progress: bool) -> None:
+    """``out_dir/dogs-vs-cats.zip`` through the official ``kaggle`` package, which logs in by itself.
 
     The client (1.8+/2.x) finds ``KAGGLE_API_TOKEN``, ``~/.kaggle/access_token``, an OAuth login
     (``kaggle auth login``) or a legacy ``kaggle.json``. It downloads into a hidden folder (where
     it resumes an interrupted download); the zip gets its final name once it holds train.zip.
     """
+    staging = out_dir / ".kaggle-download"
     try:
         with _quiet():
             from kaggle.api.kaggle_api_extended import KaggleApi
 
             api = KaggleApi()
             api.authenticate()
+        staging.mkdir(exist_ok=True)
+        with contextlib.nullcontext() if progress else _quiet():
+            api.competition_download_files(KAGGLE_COMPETITION, path=str(staging), quiet=not progress)
     except ImportError:
         raise DogcatError(
             "the Kaggle download needs the kaggle package: pip install 'dogcat[kaggle]' or pip install kaggle"
         ) from None
     except SystemExit:  # the client prints its help and exits when it finds no login
-        raise DogcatError(KAGGLE_SETUP) from None
-    except Exception as exc:
-        raise _kaggle_error(exc) from exc
-    staging = out_dir / ".kaggle-download"
-    staging.mkdir(parents=True, exist_ok=True)
-    try:
-        if progress:
-            api.competition_download_files(KAGGLE_COMPETITION, path=str(staging), quiet=False)
-        else:
-            with _quiet():
-                api.competition_download_files(KAGGLE_COMPETITION, path=str(staging), quiet=True)
-    except SystemExit:
         raise DogcatError(KAGGLE_SETUP) from None
     except Exception as exc:  # requests' HTTPError / ConnectionError, the old ApiException, ...
         raise _kaggle_error(exc) from exc
@@ -406,44 +319,26 @@ def _kaggle_api_download(out_dir: Path, progress: bool = True) -> Path:
     except DogcatError as exc:
         downloaded.unlink()
         raise DogcatError(f"{exc}; it was removed: run the same command again") from None
-    path = out_dir / KAGGLE_ZIP
-    os.replace(downloaded, path)
+    os.replace(downloaded, out_dir / KAGGLE_ZIP)
     shutil.rmtree(staging, ignore_errors=True)  # only the client's resume markers are left there
-    return path
-
-
-def extract_member(
-    archive: Path, member: str, dest: Path, verify: Callable[[Path, str], None] | None = None
-) -> Path:
-    """Copy one member (e.g. ``train.zip``) out of ``archive`` to ``dest``, atomically.
-
-    ``verify(path, label)`` checks the copy before it gets its name (DogcatError otherwise, and
-    nothing is written). An existing ``dest`` of the same size that passes ``verify`` is kept.
-    """
-    check_not_an_input(dest, [archive], option="the extracted file", fix="rename the archive")
-    with zipfile.ZipFile(archive) as zf:
-        try:
-            info = next(i for i in zf.infolist() if PurePosixPath(i.filename).name == member)
-        except StopIteration:
-            names = ", ".join(sorted(zf.namelist())[:5])
-            raise DogcatError(f"{archive} has no {member} (it holds {names}...)") from None
-        if dest.is_file() and dest.stat().st_size == info.file_size and _passes(verify, dest):
-            return dest
-        with zf.open(info) as src, atomic_path(dest) as tmp:
-            with open(tmp, "wb") as out:
-                shutil.copyfileobj(src, out, _CHUNK)
-            if verify is not None:
-                verify(tmp, f"{member} inside {archive}")
-    return dest
 
 
 def _chosen_url(url: str | None, env: str) -> str | None:
-    """``--url``, else the environment variable ``env``, checked; None when neither is set."""
-    if url:
-        return check_url(url, "--url")
-    if os.environ.get(env):
-        return check_url(os.environ[env], f"${env}")
-    return None
+    """``--url``, else the environment variable ``env``; None when neither is set, DogcatError naming
+    the one used unless it is an http(s) address with a host."""
+    option = "--url" if url else f"${env}"
+    url = url or os.environ.get(env)
+    if not url:
+        return None
+    bad = DogcatError(f"{option} {url!r} is not an http:// or https:// address: give the full URL of the zip")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise bad from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise bad
+    return url
 
 
 def download_dataset(
@@ -451,6 +346,7 @@ def download_dataset(
     out_dir: str | os.PathLike = "data",
     url: str | None = None,
     progress: bool = True,
+    max_bytes: int | None = None,
 ) -> Path:
     """Download the photos into ``out_dir``; returns the zip to preprocess.
 
@@ -459,68 +355,56 @@ def download_dataset(
     are taken out: returns ``out_dir/train.zip``. ``petimages``: Microsoft's zip from ``url`` /
     ``$DOGCAT_PETIMAGES_URL`` / the official address: returns it (``dogcat preprocess`` reads its
     ``PetImages/Cat`` and ``PetImages/Dog`` folders in place). Every zip is checked for what it
-    must hold before it gets its final name.
+    must hold before it gets its final name, which says what it is (never the URL's last part);
+    ``max_bytes`` (default :data:`MAX_BYTES`) caps a download's size.
     """
     out = Path(out_dir)
     if source not in ("kaggle", "petimages"):
         raise DogcatError(f"unknown source {source!r}: choose kaggle or petimages")
-    chosen = _chosen_url(url, PETIMAGES.url_env if source == "petimages" else KAGGLE_URL_ENV)
+    chosen = _chosen_url(url, PETIMAGES_URL_ENV if source == "petimages" else KAGGLE_URL_ENV)
     if out.exists() and not out.is_dir():
         raise DogcatError(f"-o {out} is a file: give the folder to download into (default data/)")
+    options = {"progress": progress, "max_bytes": max_bytes or MAX_BYTES}
     if source == "petimages":
-        remote = PETIMAGES
-        fix = f"Another address: --url URL or {remote.url_env}; or download it by hand into {out}/."
-        official = chosen is None or chosen == remote.url  # a mirror's size and checksum are its own
+        fix = f"Another address: --url URL or {PETIMAGES_URL_ENV}; or download it by hand into {out}/."
         return download_file(
-            chosen or remote.url, out / remote.filename, size=remote.size if official else None,
-            sha256=remote.sha256 if official else None, progress=progress, fix=fix, verify=verify_petimages,
-        ).path  # fmt: skip
-    train_zip = out / "train.zip"
-    fresh = True
-    if chosen:
-        name = PurePosixPath(urllib.parse.urlsplit(chosen).path).name or KAGGLE_ZIP
+            chosen or PETIMAGES_URL, out / PETIMAGES_ZIP, fix=fix, verify=verify_petimages, **options
+        ).path
+    bundle = out / KAGGLE_ZIP
+    if _already(out / "train.zip", _verify_photos):
+        return out / "train.zip"  # already downloaded and taken out
+    if chosen:  # a mirror of Kaggle's bundle, or of train.zip itself: named so until we know
         fix = f"Another address: --url URL or {KAGGLE_URL_ENV}."
-        result = download_file(chosen, out / name, progress=progress, fix=fix, verify=verify_kaggle)
-        archive, fresh = result.path, not result.already_there
-    elif train_zip.is_file() and _passes(verify_kaggle_photos, train_zip):
-        return train_zip  # already downloaded and extracted
-    elif (out / KAGGLE_ZIP).is_file() and _passes(verify_kaggle, out / KAGGLE_ZIP):
-        archive, fresh = out / KAGGLE_ZIP, False  # downloaded before; only the extraction is left
+        fresh = not download_file(chosen, bundle, fix=fix, verify=verify_kaggle, **options).already_there
     else:
-        out.mkdir(parents=True, exist_ok=True)
-        archive = _kaggle_api_download(out, progress)
-    return _take_out_photos(archive, out, fresh)
+        fresh = not _already(bundle, verify_kaggle)  # else only the taking out is left
+        if fresh:
+            out.mkdir(parents=True, exist_ok=True)
+            _kaggle_api_download(out, progress)
+    return _take_out_photos(bundle, out, fresh)
 
 
 def _take_out_photos(archive: Path, out: Path, fresh: bool) -> Path:
-    """train.zip (and test1.zip) out of Kaggle's bundle; a photo zip is returned as it is."""
+    """train.zip (and test1.zip) out of Kaggle's bundle, each checked before it gets its name; a
+    photo zip is itself named train.zip. A bundle damaged inside is removed if ``fresh`` (just
+    downloaded: the next run fetches it anew), else left for the user to delete."""
     with zipfile.ZipFile(archive) as zf:
-        inner = {PurePosixPath(n).name for n in zf.namelist()}
-    if "train.zip" not in inner:
-        return archive  # already a photo zip (a mirror of train.zip), checked by verify_kaggle
-    if archive.name in ("train.zip", "test1.zip"):  # a bundle served under the name of what it holds
-        bundle = out / KAGGLE_ZIP
-        os.replace(archive, bundle)
-        archive = bundle
+        inner = {PurePosixPath(info.filename).name: info for info in zf.infolist()}
+    if "train.zip" not in inner:  # a photo zip (a mirror of train.zip; checked by verify_kaggle)
+        os.replace(archive, out / "train.zip")  # no train.zip there: download_dataset checked
+        return out / "train.zip"
     try:
-        extract_member(archive, "train.zip", out / "train.zip", verify=verify_kaggle_photos)
-        if "test1.zip" in inner:
-            extract_member(archive, "test1.zip", out / "test1.zip", verify=verify_zip)
-    except DogcatError as exc:
+        for name, verify in (("train.zip", _verify_photos), ("test1.zip", _zip_names)):
+            if name not in inner or _already(out / name, verify, inner[name].file_size):
+                continue  # a test1.zip Kaggle left out, or one taken out before
+            with zipfile.ZipFile(archive) as zf, zf.open(inner[name]) as src, atomic_path(out / name) as tmp:
+                with open(tmp, "wb") as copy:
+                    shutil.copyfileobj(src, copy, _CHUNK)
+                verify(tmp, f"{name} inside {archive}")
+    except (DogcatError, zipfile.BadZipFile, EOFError, zlib.error) as exc:  # a bad CRC, a cut member
+        why = exc if isinstance(exc, DogcatError) else f"{name} inside {archive} is damaged ({exc})"
         if not fresh:
-            raise DogcatError(f"{exc}: delete {archive} and run the same command again") from None
-        archive.unlink()  # downloaded just now and damaged inside: the next run fetches it anew
-        raise DogcatError(f"{exc}; the download was removed: run the same command again") from None
+            raise DogcatError(f"{why}: delete {archive} and run the same command again") from None
+        archive.unlink()
+        raise DogcatError(f"{why}; the download was removed: run the same command again") from None
     return out / "train.zip"
-
-
-__all__ = [
-    "KAGGLE_SETUP",
-    "PETIMAGES",
-    "DownloadResult",
-    "check_url",
-    "download_dataset",
-    "download_file",
-    "verify_kaggle",
-    "verify_petimages",
-]

@@ -23,6 +23,7 @@ from .sources import open_regular
 #: The reasons the cleaner's buttons write.
 EXCLUSION_REASONS = ("wrong label", "not a cat or dog")
 _HEADER = ["name", "reason"]
+_MAX_LINE, _MAX_LINES = 4096, 1_000_000  # a photo's name and a reason; 40x Kaggle's 25,000 photos
 
 
 @dataclass(frozen=True)
@@ -55,37 +56,47 @@ def write_exclusions(marks: Mapping[str, str], path: str | os.PathLike) -> Path:
 
 
 def read_exclusions(path: str | os.PathLike) -> Exclusions:
-    """Read an exclusions file; :class:`DatasetError` (one line, naming the file) if it is not one."""
-    path_text = os.fspath(path)
+    """Read an exclusions file; :class:`DatasetError` (one line, naming the file) if it is not one.
+
+    Read line by line, each at most ``_MAX_LINE`` characters and ``_MAX_LINES`` lines in all: a
+    huge file, or one without line ends, is refused after a few KB, never read whole."""
+    where = f"exclusions file {os.fspath(path)}"
     try:
         file = open_regular(Path(path).expanduser())  # a FIFO would block forever: not waited on
         if file is None:
             raise DatasetError(
-                f"exclusions file {path_text} is not a regular file (a folder, a device or a pipe?): "
-                "give the name,reason file"
+                f"{where} is not a regular file (a folder, a device or a pipe?): give the name,reason file"
             )
-        with file:
-            text = file.read().decode("utf-8-sig")
+        marks: dict[str, str] = {}
+        with io.TextIOWrapper(file, encoding="utf-8-sig", newline="") as text:
+            rows = csv.reader(_lines(text, where))
+            if [cell.strip() for cell in next(rows, [])[:2]] != _HEADER:
+                raise DatasetError(f"{where} must start with the header 'name,reason'")
+            for line, row in enumerate(rows, start=2):
+                if row and not row[0]:
+                    raise DatasetError(f"{where}: line {line} has no name")
+                if row and (len(row) < 2 or not row[1].strip()):
+                    raise DatasetError(f"{where}: line {line} has no reason (e.g. wrong label)")
+                if row:
+                    marks[row[0]] = row[1].strip()
     except FileNotFoundError:
         raise DatasetError(
-            f"exclusions file {path_text} does not exist: mark photos with the cleaner (notebook 04) "
-            "or write name,reason lines"
+            f"{where} does not exist: mark photos with the cleaner (notebook 04) or write name,reason lines"
         ) from None
     except UnicodeDecodeError:
-        raise DatasetError(f"exclusions file {path_text} is not UTF-8 text (name,reason lines)") from None
-    rows = list(csv.reader(io.StringIO(text)))
-    if not rows or [cell.strip() for cell in rows[0][:2]] != _HEADER:
-        raise DatasetError(f"exclusions file {path_text} must start with the header 'name,reason'")
-    marks: dict[str, str] = {}
-    for line, row in enumerate(rows[1:], start=2):
-        if not row:
-            continue
-        if not row[0]:
-            raise DatasetError(f"exclusions file {path_text}: line {line} has no name")
-        if len(row) < 2 or not row[1].strip():
-            raise DatasetError(f"exclusions file {path_text}: line {line} has no reason (e.g. wrong label)")
-        marks[row[0]] = row[1].strip()
-    return Exclusions(dict(sorted(marks.items())), path_text)
+        raise DatasetError(f"{where} is not UTF-8 text (name,reason lines)") from None
+    except csv.Error as exc:  # a quoted field that runs on past the csv module's field limit
+        raise DatasetError(f"{where} is not name,reason lines ({exc})") from None
+    return Exclusions(dict(sorted(marks.items())), os.fspath(path))
+
+
+def _lines(text, where: str):
+    """The lines of ``text``, each read with a cap (DatasetError past it)."""
+    for number, line in enumerate(iter(lambda: text.readline(_MAX_LINE + 1), ""), start=1):
+        if len(line) > _MAX_LINE or number > _MAX_LINES:
+            too = f"over {_MAX_LINE:,} characters" if len(line) > _MAX_LINE else f"past {_MAX_LINES:,} lines"
+            raise DatasetError(f"{where}: line {number:,} is {too}: is it name,reason lines?")
+        yield line
 
 
 def as_exclusions(exclude: str | os.PathLike | Exclusions | None) -> Exclusions | None:

@@ -25,10 +25,11 @@ from ..plumbing.errors import ImageError
 from .imagespec import COURSE, ImageSpec
 
 #: Images with more pixels than this are decoded at reduced size (JPEG) or skipped (other
-#: formats), so one 10,000 x 10,000 photo cannot take 300 MB per worker. 40 MP covers cameras; a
-#: JPEG is decoded at 1/2 or 1/4 scale up to 640 MP (a 200 MP phone's): libjpeg's check of a bigger
-#: one costs a byte per pixel whatever the scale (a 600-byte file saying 50,000 x 50,000: 2.4 GB, 5 s).
+#: formats), so one 10,000 x 10,000 photo cannot take 300 MB per worker. 40 MP covers cameras.
 MAX_PIXELS = 40_000_000
+#: A header claiming more pixels than this is refused before any decoding: no camera makes such
+#: photos, and a 332-byte file can claim 50,000 x 50,000 (libjpeg would size buffers from the claim).
+MAX_CLAIMED_PIXELS = 256_000_000
 #: Files larger than this are skipped without being read into memory.
 MAX_FILE_BYTES = 256 * 1024 * 1024
 #: A progressive JPEG is decoded in scans, each a pass over every block of the image: a small file
@@ -124,10 +125,11 @@ def _image_size(data: bytes, fmt: str) -> tuple[int, int]:
 
 
 def check_image_bytes(data: bytes, max_pixels: int = MAX_PIXELS) -> tuple[str, int]:
-    """Validate raw bytes before decoding: (format, scale-down factor 1/2/4) or ImageError.
+    """Validate raw bytes before decoding: (format, scale-down factor 1/2/4/8) or ImageError.
 
     Photos under ``max_pixels`` (every real pet photo) are decoded at full size, as the course
-    does; a larger JPEG at 1/2 or 1/4 scale by libjpeg; anything larger is refused.
+    does; a larger JPEG at 1/2 to 1/8 scale by libjpeg; anything larger, or any header claiming
+    over ``MAX_CLAIMED_PIXELS``, is refused from the header alone.
     """
     if not data:
         raise ImageError("empty file (0 bytes)")
@@ -136,10 +138,11 @@ def check_image_bytes(data: bytes, max_pixels: int = MAX_PIXELS) -> tuple[str, i
         raise _not_an_image(data)
     width, height = _image_size(data, fmt)
     factor = 1
-    while fmt == "JPEG" and factor < 4 and width * height > max_pixels * factor * factor:
+    while fmt == "JPEG" and factor < 8 and width * height > max_pixels * factor * factor:
         factor *= 2
-    if width * height > max_pixels * factor * factor:
-        raise ImageError(f"image too large to decode safely ({fmt} over {max_pixels * factor**2:,} pixels)")
+    limit = min(max_pixels * factor * factor, MAX_CLAIMED_PIXELS)
+    if width * height > limit:
+        raise ImageError(f"image too large to decode safely ({fmt} over {limit:,} pixels)")
     if fmt == "JPEG":
         if is_truncated_jpeg(data):
             raise ImageError("truncated JPEG (no end-of-image marker)")
@@ -154,8 +157,9 @@ def strict_jpeg_decode(data: bytes, *, gray: bool = False, factor: int = 1) -> n
 
     With ``gray`` (and full size) the check is the decode: it returns the gray pixels, equal to
     ``cv2.imdecode(..., IMREAD_GRAYSCALE)``'s, when they can be (a gray or YCbCr file with no EXIF
-    orientation for OpenCV to apply). Otherwise it decodes at 1/8 scale (every block is still
-    entropy-decoded, which is where damage shows) and returns None: OpenCV decodes the pixels.
+    orientation for OpenCV to apply). Otherwise it decodes at 1/8 scale (simplejpeg scales only when
+    given a minimum size; every block is still entropy-decoded, which is where damage shows) and
+    returns None: OpenCV decodes the pixels.
     """
     try:
         colorspace = simplejpeg.decode_jpeg_header(data)[2]
@@ -167,7 +171,7 @@ def strict_jpeg_decode(data: bytes, *, gray: bool = False, factor: int = 1) -> n
         ):
             return simplejpeg.decode_jpeg(data, "GRAY", strict=True)[:, :, 0]
         target = "CMYK" if colorspace in ("CMYK", "YCCK") else "GRAY"
-        simplejpeg.decode_jpeg(data, target, min_factor=8, strict=True)
+        simplejpeg.decode_jpeg(data, target, min_factor=8, min_height=1, min_width=1, strict=True)
     except ValueError as exc:
         message = str(exc)
         if any(sign in message for sign in _CORRUPT_JPEG) and "bad ICC marker" not in message:
@@ -179,8 +183,8 @@ def strict_jpeg_decode(data: bytes, *, gray: bool = False, factor: int = 1) -> n
 _FLAGS = {  # (color, scale-down factor) -> OpenCV's flag, as the course's cv2.imread
     ("gray", 1): cv2.IMREAD_GRAYSCALE,
     ("rgb", 1): cv2.IMREAD_COLOR,
-    **{("gray", f): getattr(cv2, f"IMREAD_REDUCED_GRAYSCALE_{f}") for f in (2, 4)},
-    **{("rgb", f): getattr(cv2, f"IMREAD_REDUCED_COLOR_{f}") for f in (2, 4)},
+    **{("gray", f): getattr(cv2, f"IMREAD_REDUCED_GRAYSCALE_{f}") for f in (2, 4, 8)},
+    **{("rgb", f): getattr(cv2, f"IMREAD_REDUCED_COLOR_{f}") for f in (2, 4, 8)},
 }
 
 

@@ -73,23 +73,27 @@ class ImageSpec:
         for color in COLORS:
             size = round((n_pixels / _CHANNELS[color]) ** 0.5)
             if n_pixels > 0 and size * size * _CHANNELS[color] == n_pixels:
+                if size > MAX_SIZE:  # the data is at fault here, not an option
+                    raise DatasetError(
+                        f"{n_pixels:,} columns make {size}x{size} {color} photos, over {MAX_SIZE} a side"
+                    )
                 return cls(size, color)
         raise DatasetError(
             f"{n_pixels:,} pixel columns are neither size x size (gray) nor size x size x 3 (RGB) images"
         )
 
     @classmethod
-    def from_shape(cls, shape: tuple[int, ...]) -> ImageSpec:
+    def from_shape(cls, shape: tuple[int, ...], what: str = "input shape") -> ImageSpec:
         """The spec of an ``(H, W, C)`` input shape; DatasetError unless square with C = 1 or 3."""
         shape = tuple(shape)
         if len(shape) != 3 or shape[0] != shape[1] or shape[2] not in (1, 3) or shape[0] is None:
-            raise DatasetError(f"input shape {shape} is not a square gray (H, W, 1) or RGB (H, W, 3) image")
+            raise DatasetError(f"{what} {shape} is not a square gray (H, W, 1) or RGB (H, W, 3) image")
         return cls(int(shape[0]), "gray" if shape[2] == 1 else "rgb")
 
     @classmethod
     def from_model(cls, model) -> ImageSpec:
         """The photos a Keras ``model`` takes, read off its input shape (no TensorFlow import here)."""
-        return cls.from_shape(tuple(model.input_shape[1:]))
+        return cls.from_shape(tuple(model.input_shape[1:]), "the model's input shape")
 
 
 COURSE = ImageSpec(80, "gray")  # the course's photos

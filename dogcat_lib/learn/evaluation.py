@@ -52,27 +52,24 @@ class Evaluation:
 
 
 def predict_proba(model: keras.Model, X: np.ndarray, batch_size: int = 100) -> np.ndarray:
-    """P(dog) for each uint8 row of X: (n,) float32. The model must output one probability.
-
-    Under several devices the rows are padded to split evenly (see ``make_dataset``); the padding's
-    predictions are dropped.
-    """
+    """P(dog) for each uint8 row of X: (n,) float32. The model must output one probability."""
     check_output(model)
-    replicas = model.distribute_strategy.num_replicas_in_sync
-    n = len(X)
-    if n % replicas:
-        X = np.concatenate([X, np.repeat(X[-1:], replicas - n % replicas, axis=0)])
-    ds = make_dataset(X, None, ImageSpec.from_model(model), batch_size, replicas=replicas)
-    return model.predict(ds, verbose=0).reshape(-1)[:n].astype(np.float32)
+    ds = make_dataset(X, None, ImageSpec.from_model(model), batch_size)
+    proba = model.predict(ds, verbose=0).reshape(-1).astype(np.float32)
+    outside = proba[~((proba >= 0) & (proba <= 1))]  # NaN too
+    if outside.size:
+        raise DogcatError(f"model {model.name!r} outputs {outside[0]}, not a probability in 0..1: retrain it")
+    return proba
 
 
 def check_output(model: keras.Model) -> None:
-    """Raise DogcatError unless ``model`` outputs one probability per photo (shape (None, 1))."""
+    """Raise DogcatError unless ``model`` outputs one probability per photo: (None, 1), from a sigmoid."""
     shape = tuple(model.output_shape) if not isinstance(model.output_shape, list) else None
-    if shape is None or len(shape) != 2 or shape[1] != 1:
+    last = getattr(getattr(model.layers[-1], "activation", None), "__name__", "no")
+    if shape is None or len(shape) != 2 or shape[1] != 1 or last != "sigmoid":
         raise DogcatError(
-            f"model {model.name!r} outputs {model.output_shape}, not one probability P(dog) per photo: "
-            "use a model trained by `dogcat train` (or notebook 02)"
+            f"model {model.name!r} outputs {model.output_shape} from {last} activation, not one probability "
+            "P(dog) per photo (a sigmoid): use a model trained by `dogcat train` (or notebook 02)"
         )
 
 

@@ -17,7 +17,6 @@ from keras import layers
 
 from ..data.imagespec import COURSE, ImageSpec
 from ..plumbing.errors import DogcatError
-from .runtime import get_strategy
 
 
 def _compile(model, optimizer):
@@ -38,8 +37,7 @@ def build_reference_cnn(
     Conv 32 -> pool -> Conv 64 -> pool -> Conv 128, 128 -> pool -> Conv 256, 256 -> pool ->
     Flatten -> Dropout 0.5 -> Dense 256 relu -> Dense 1 sigmoid; every conv 3x3, ``same``, relu;
     dense layers ``he_normal``. Compiled as the course does: RMSprop(1e-4), binary cross-entropy,
-    accuracy. Built under :func:`~dogcat_lib.learn.runtime.get_strategy`'s scope (TPU, GPUs or
-    CPU); ``seed`` fixes the initial weights (None: not seeded). The output layer computes in
+    accuracy. ``seed`` fixes the initial weights (None: not seeded). The output layer computes in
     float32 even inside :func:`~dogcat_lib.learn.runtime.precision` (mixed precision).
     """
     if seed is not None:
@@ -48,32 +46,31 @@ def build_reference_cnn(
     def conv(filters: int) -> layers.Conv2D:
         return layers.Conv2D(filters, 3, padding="same", activation="relu")
 
-    with get_strategy().scope():
-        model = keras.Sequential(
-            [
-                keras.Input(shape=tuple(input_shape), name="pixels"),
-                scaling if scaling is not None else layers.Rescaling(1 / 255, name="scale_0_1"),
-                conv(32),
-                layers.MaxPooling2D(),
-                conv(64),
-                layers.MaxPooling2D(),
-                conv(128),
-                conv(128),
-                layers.MaxPooling2D(),
-                conv(256),
-                conv(256),
-                layers.MaxPooling2D(),
-                layers.Flatten(),
-                layers.Dropout(0.5),
-                layers.Dense(256, activation="relu", kernel_initializer="he_normal"),
-                layers.Dense(
-                    1, activation="sigmoid", kernel_initializer="he_normal", name="p_dog", dtype="float32"
-                ),
-            ],
-            name="reference_cnn",
-        )
-        if compile:
-            _compile(model, keras.optimizers.RMSprop(learning_rate=learning_rate))
+    model = keras.Sequential(
+        [
+            keras.Input(shape=tuple(input_shape), name="pixels"),
+            scaling if scaling is not None else layers.Rescaling(1 / 255, name="scale_0_1"),
+            conv(32),
+            layers.MaxPooling2D(),
+            conv(64),
+            layers.MaxPooling2D(),
+            conv(128),
+            conv(128),
+            layers.MaxPooling2D(),
+            conv(256),
+            conv(256),
+            layers.MaxPooling2D(),
+            layers.Flatten(),
+            layers.Dropout(0.5),
+            layers.Dense(256, activation="relu", kernel_initializer="he_normal"),
+            layers.Dense(
+                1, activation="sigmoid", kernel_initializer="he_normal", name="p_dog", dtype="float32"
+            ),
+        ],
+        name="reference_cnn",
+    )
+    if compile:
+        _compile(model, keras.optimizers.RMSprop(learning_rate=learning_rate))
     return model
 
 
@@ -118,24 +115,21 @@ def build_improved_cnn(
     """
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    with get_strategy().scope():
-        inputs = keras.Input(shape=tuple(input_shape), name="pixels")
-        x = augmentation(seed)(inputs) if augment else inputs
-        x = (scaling if scaling is not None else layers.Rescaling(1 / 255, name="scale_0_1"))(x)
-        for block, (filters, convs) in enumerate(((32, 1), (64, 1), (128, 2), (256, 2)), start=1):
-            for i in range(convs):
-                x = layers.Conv2D(
-                    filters, 3, padding="same", use_bias=False, name=f"block{block}_conv{i + 1}"
-                )(x)
-                x = layers.BatchNormalization(momentum=0.9, name=f"block{block}_bn{i + 1}")(x)
-                x = layers.Activation("relu", name=f"block{block}_relu{i + 1}")(x)
-            x = layers.MaxPooling2D(name=f"block{block}_pool")(x)
-        x = layers.GlobalAveragePooling2D(name="average")(x)
-        x = layers.Dropout(dropout, name="dropout")(x)
-        outputs = layers.Dense(1, activation="sigmoid", name="p_dog", dtype="float32")(x)
-        model = keras.Model(inputs, outputs, name="improved_cnn")
-        if compile:
-            _compile(model, keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=weight_decay))
+    inputs = keras.Input(shape=tuple(input_shape), name="pixels")
+    x = augmentation(seed)(inputs) if augment else inputs
+    x = (scaling if scaling is not None else layers.Rescaling(1 / 255, name="scale_0_1"))(x)
+    for block, (filters, convs) in enumerate(((32, 1), (64, 1), (128, 2), (256, 2)), start=1):
+        for i in range(convs):
+            x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"block{block}_conv{i + 1}")(x)
+            x = layers.BatchNormalization(momentum=0.9, name=f"block{block}_bn{i + 1}")(x)
+            x = layers.Activation("relu", name=f"block{block}_relu{i + 1}")(x)
+        x = layers.MaxPooling2D(name=f"block{block}_pool")(x)
+    x = layers.GlobalAveragePooling2D(name="average")(x)
+    x = layers.Dropout(dropout, name="dropout")(x)
+    outputs = layers.Dense(1, activation="sigmoid", name="p_dog", dtype="float32")(x)
+    model = keras.Model(inputs, outputs, name="improved_cnn")
+    if compile:
+        _compile(model, keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=weight_decay))
     return model
 
 
@@ -160,29 +154,28 @@ def build_transfer_cnn(
     del scaling  # the backbone's own preprocessing applies
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    with get_strategy().scope():
-        inputs = keras.Input(shape=tuple(input_shape), name="pixels")
-        x = augmentation(seed)(inputs) if augment else inputs
-        x = layers.Resizing(image_size, image_size, name="resize")(x)
-        if input_shape[-1] == 1:
-            x = layers.Concatenate(name="gray_to_rgb")([x, x, x])
-        try:
-            backbone = keras.applications.MobileNetV3Small(
-                input_shape=(image_size, image_size, 3), include_top=False, weights=weights,
-                pooling="avg", include_preprocessing=True,
-            )  # fmt: skip
-        except Exception as exc:  # no internet: urllib's errors, wrapped by Keras in its own
-            raise DogcatError(
-                f"cannot get the ImageNet weights ({type(exc).__name__}: {exc}); connect to the internet "
-                "once, or build with weights=None (random start)"
-            ) from exc
-        backbone.trainable = False
-        x = backbone(x, training=False)  # BatchNorm statistics stay ImageNet's, even when fine-tuning
-        x = layers.Dropout(0.2, name="dropout")(x)
-        outputs = layers.Dense(1, activation="sigmoid", name="p_dog", dtype="float32")(x)
-        model = keras.Model(inputs, outputs, name="transfer_mobilenet_v3")
-        if compile:
-            _compile(model, keras.optimizers.Adam(learning_rate=learning_rate))
+    inputs = keras.Input(shape=tuple(input_shape), name="pixels")
+    x = augmentation(seed)(inputs) if augment else inputs
+    x = layers.Resizing(image_size, image_size, name="resize")(x)
+    if input_shape[-1] == 1:
+        x = layers.Concatenate(name="gray_to_rgb")([x, x, x])
+    try:
+        backbone = keras.applications.MobileNetV3Small(
+            input_shape=(image_size, image_size, 3), include_top=False, weights=weights,
+            pooling="avg", include_preprocessing=True,
+        )  # fmt: skip
+    except Exception as exc:  # no internet: urllib's errors, wrapped by Keras in its own
+        raise DogcatError(
+            f"cannot get the ImageNet weights ({type(exc).__name__}: {exc}); connect to the internet "
+            "once, or build with weights=None (random start)"
+        ) from exc
+    backbone.trainable = False
+    x = backbone(x, training=False)  # BatchNorm statistics stay ImageNet's, even when fine-tuning
+    x = layers.Dropout(0.2, name="dropout")(x)
+    outputs = layers.Dense(1, activation="sigmoid", name="p_dog", dtype="float32")(x)
+    model = keras.Model(inputs, outputs, name="transfer_mobilenet_v3")
+    if compile:
+        _compile(model, keras.optimizers.Adam(learning_rate=learning_rate))
     return model
 
 

@@ -10,13 +10,18 @@ epoch's model, told the best loss so far when a run continues. Keras has no time
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+import tempfile
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import filelock
+import h5py
 import keras
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -25,10 +30,10 @@ from ..data.csvio import read_csv
 from ..data.imagespec import ImageSpec
 from ..plots import plot_confusion_matrix, plot_history, plot_mistakes, plot_sample_grid
 from ..plumbing.atomic import atomic_write_bytes
-from ..plumbing.errors import DogcatError
+from ..plumbing.errors import DatasetError, DogcatError
 from ..plumbing.paths import check_not_an_input
 from .evaluation import Evaluation, evaluate, write_metrics
-from .modelfile import save_model
+from .modelfile import _first_words, save_model
 from .models import MODEL_BUILDERS, TRAINING_DEFAULTS, build_model
 from .pipeline import make_dataset
 from .runtime import precision
@@ -127,27 +132,65 @@ class TrainingRun:
         return int(self.history["val_loss"].to_numpy().argmin()) + 1
 
 
-def _check_run_folder(out: Path, csv_path, overwrite: bool, resume: bool) -> dict | None:
-    """The settings of an interrupted run in ``out`` (to continue), or None; DogcatError when the
-    folder holds what must not be touched without ``overwrite``."""
+def _check_run_folder(out: Path, csv_path, overwrite: bool, resume: bool, epochs: int) -> tuple:
+    """(settings, epochs done) of an interrupted run in ``out`` to continue, or (None, 0); DogcatError
+    when the folder holds what must not be touched without ``overwrite``, or a damaged run."""
     if out.exists() and not out.is_dir():
         raise DogcatError(f"{out} exists and is not a folder")
     for written in [out / name for name in RUN_FILES] + [out / "figures" / name for name in RUN_FIGURES]:
         check_not_an_input(written, [csv_path], option="the run's file", fix="choose another -o folder")
-    if (out / MODEL_FILE).exists() and not overwrite:
-        raise DogcatError(f"{out} already holds a trained model.keras: choose another -o, or --overwrite it")
     if not (out / BACKUP_DIR).is_dir():
-        return None
-    done = len(read_history(out))
-    if not (resume or overwrite):
+        held = [n for n in (MODEL_FILE, "metrics.json", HISTORY_FILE, "figures") if (out / n).exists()]
+        if held and not overwrite:
+            raise DogcatError(f"{out} already holds {', '.join(held)}: choose another -o, or --overwrite it")
+        return None, 0
+    if overwrite and not resume:
+        return None, 0
+    settings, done = _read_run(out)
+    if not resume:
         raise DogcatError(
             f"{out} holds an interrupted run ({done} epochs done): --resume to continue it, "
             "or --overwrite to start over"
         )
+    if epochs < done:
+        raise DogcatError(f"--epochs {epochs} is below the {done} epochs done in {out}: give {done} or more")
+    return settings, done
+
+
+def _read_run(out: Path) -> tuple[dict, int]:
+    """Every file a resume reads, opened now: a damaged one is named here, not deep inside Keras."""
+    readers = {  # each raises for a damaged file: a cut zip or HDF5 file, JSON that is not an object...
+        SETTINGS_FILE: lambda path: {**json.loads(path.read_text())},
+        HISTORY_FILE: lambda path: read_history(out)[["val_loss", "seconds"]].astype(float),
+        f"{BACKUP_DIR}/latest.weights.h5": lambda path: h5py.File(path, "r").close(),
+        f"{BACKUP_DIR}/training_metadata.json": lambda path: int(json.loads(path.read_text())["epoch"]),
+        BEST_FILE: lambda path: path.exists() and zipfile.ZipFile(path).close(),
+    }
+    for name, reader in readers.items():
+        try:
+            readers[name] = reader(out / name)  # what it read, in place of the reader
+        except Exception as exc:  # json, pandas, h5py and zipfile each raise their own
+            fix = f"--overwrite to start over, or delete {out}"
+            raise DogcatError(f"{out / name} is damaged ({_first_words(exc, 120)}): {fix}") from exc
+    return readers[SETTINGS_FILE], len(readers[HISTORY_FILE])
+
+
+def _run_lock(out: Path):
+    """A lock on ``out`` held for the run (``with``): a second run on it is refused. The OS frees it
+    when the process ends, killed too (``flock``); the lock file sits in the system's temp folder."""
+    key = hashlib.sha256(os.fsencode(out.resolve())).hexdigest()[:16]
     try:
-        return json.loads((out / SETTINGS_FILE).read_text()) if resume else None
-    except (OSError, ValueError) as exc:
-        raise DogcatError(f"{out / SETTINGS_FILE} is unreadable ({exc}): --overwrite to start over") from exc
+        return filelock.FileLock(Path(tempfile.gettempdir()) / f"dogcat-train-{key}.lock").acquire(timeout=0)
+    except filelock.Timeout:
+        raise DogcatError(
+            f"{out} is in use by another `dogcat train`: wait for it to end, or another -o"
+        ) from None
+
+
+def _fingerprint(csv_path) -> str:
+    """The CSV's size and a hash of its first MB (the header and the first rows): a resume checks them."""
+    with open(csv_path, "rb") as f:
+        return f"{os.fstat(f.fileno()).st_size}:{hashlib.sha256(f.read(1 << 20)).hexdigest()[:16]}"
 
 
 def train_from_csv(
@@ -176,81 +219,87 @@ def train_from_csv(
     on the training rows only and put into the model (:func:`fit_scaler`). ``model_options`` go
     to the builder (e.g. ``{"weights": None}`` for ``transfer``); ``mixed_precision``: layers
     compute in float16 (faster on recent GPUs; slower on a CPU). Everything is checked before
-    anything is written. An ``out_dir`` that holds a model is refused unless ``overwrite``; one
-    holding an interrupted run is continued with ``resume`` (same CSV and settings), started over
-    with ``overwrite``, and refused otherwise.
+    anything is written. An ``out_dir`` that holds a run's files is refused unless ``overwrite``
+    (the old model, metrics and figures stay until the new ones replace them); one holding an
+    interrupted run is continued with ``resume`` (same CSV, by size and first MB, and settings),
+    started over with ``overwrite``, and refused otherwise, as is a second run on the same folder.
     """
     out = Path(out_dir)
     if model_name not in MODEL_BUILDERS:
         raise DogcatError(f"unknown model {model_name!r}: choose one of {', '.join(MODEL_BUILDERS)}")
-    interrupted = _check_run_folder(out, csv_path, overwrite, resume)
-    X, y = read_csv(csv_path)
-    spec = ImageSpec.from_pixels(X.shape[1])
-    splits = split_dataset(X, y, test_size=test_size, val_size=val_size, seed=seed)
-    del X, y
-    settings = {
-        "model": model_name,
-        "csv": str(csv_path),
-        "input_shape": list(spec.shape),
-        "seed": seed,
-        "batch_size": batch_size,
-        "splits": splits.sizes(),
-        "mixed_precision": mixed_precision,
-    }
-    if interrupted is not None and interrupted != settings:
-        changed = sorted(k for k in {**interrupted, **settings} if interrupted.get(k) != settings.get(k))
-        raise DogcatError(
-            f"{out} holds an interrupted run of another model or data ({', '.join(changed)} differ): "
-            "use the same settings to continue it, or another output folder"
-        )
-    if interrupted is None:
-        for name in RUN_FILES:
-            (out / name).unlink(missing_ok=True)
-        shutil.rmtree(out / BACKUP_DIR, ignore_errors=True)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out / SETTINGS_FILE, json.dumps(settings, indent=1).encode())
-    with precision(mixed_precision):
-        scaling = fit_scaler(splits.X_train, spec.shape)
-        model = build_model(model_name, spec.shape, scaling=scaling, seed=seed, **(model_options or {}))
-    before = read_history(out)
-    done = len(before)
-    if interrupted is not None:
-        print(f"resuming the interrupted run in {out}: {done} epochs done, on with epoch {done + 1}")
-    budget = TimeBudget(max_minutes, spent=float(before["seconds"].sum()) if done else 0.0, done=done)
-    best = float(before["val_loss"].min()) if done else None
-    reduce_lr = TRAINING_DEFAULTS[model_name].get("reduce_lr_patience")
-    callbacks = training_callbacks(out, patience, best, reduce_lr, budget)
-    keras.utils.set_random_seed(seed)
-    replicas = model.distribute_strategy.num_replicas_in_sync
-    train_ds = make_dataset(splits.X_train, splits.y_train, spec, batch_size, True, seed, replicas)
-    val_ds = make_dataset(splits.X_val, splits.y_val, spec, batch_size, replicas=replicas)
-    start = time.perf_counter()
-    try:  # shuffle=False: train_ds reshuffles itself each epoch (seeded); Keras cannot shuffle a Dataset
-        model.fit(
-            train_ds,
-            validation_data=val_ds,
-            epochs=epochs,
-            callbacks=callbacks,
-            verbose=verbose,
-            shuffle=False,
-        )
-    except OSError as exc:  # Keras' saves name no file: a full disk is named by the run's folder
-        raise exc if exc.filename else OSError(exc.errno, exc.strerror or str(exc), str(out)) from exc
-    seconds = time.perf_counter() - start
-    stopper = next(c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping))
-    if budget.stopped:
-        stopped_by = f"time limit ({max_minutes:g} min)"
-    elif stopper.stopped_epoch > 0:
-        stopped_by = f"early stopping (no better val_loss for {patience} epochs)"
-    else:
-        stopped_by = f"all {epochs} epochs"
-    if (out / BEST_FILE).is_file():
-        model.load_weights(out / BEST_FILE)  # the best epoch of the whole run, across a resume too
-    history = read_history(out)
-    evaluation = evaluate(model, splits.X_test, splits.y_test, batch_size)
-    run = TrainingRun(model, history, evaluation, splits, out, seconds, done, stopped_by)
-    _write_results(run, model_name, spec, settings, max_minutes)
-    return run
+    if epochs < 1:
+        raise DogcatError(f"epochs must be at least 1, not {epochs}: there would be no model to write")
+    with _run_lock(out):
+        interrupted, done = _check_run_folder(out, csv_path, overwrite, resume, epochs)
+        X, y = read_csv(csv_path)
+        try:
+            spec = ImageSpec.from_pixels(X.shape[1])
+        except DatasetError as exc:
+            raise DatasetError(f"{csv_path}: {exc}") from None
+        splits = split_dataset(X, y, test_size=test_size, val_size=val_size, seed=seed)
+        del X, y
+        settings = {
+            "model": model_name,
+            "csv": str(csv_path),
+            "csv_fingerprint": _fingerprint(csv_path),
+            "input_shape": list(spec.shape),
+            "seed": seed,
+            "batch_size": batch_size,
+            "splits": splits.sizes(),
+            "mixed_precision": mixed_precision,
+        }
+        if interrupted is not None and interrupted != settings:
+            changed = sorted(k for k in {**interrupted, **settings} if interrupted.get(k) != settings.get(k))
+            raise DogcatError(
+                f"{out / SETTINGS_FILE} is a run of another model or data ({', '.join(changed)} differ): "
+                "use the same CSV and options to continue it, or --overwrite to start over"
+            )
+        if interrupted is None:  # the last run's model, metrics and figures stay until replaced
+            for name in (HISTORY_FILE, BEST_FILE, SETTINGS_FILE):
+                (out / name).unlink(missing_ok=True)
+            shutil.rmtree(out / BACKUP_DIR, ignore_errors=True)
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(out / SETTINGS_FILE, json.dumps(settings, indent=1).encode())
+        with precision(mixed_precision):
+            scaling = fit_scaler(splits.X_train, spec.shape)
+            model = build_model(model_name, spec.shape, scaling=scaling, seed=seed, **(model_options or {}))
+        before = read_history(out)
+        if interrupted is not None:
+            print(f"resuming the interrupted run in {out}: {done} epochs done, on with epoch {done + 1}")
+        budget = TimeBudget(max_minutes, spent=float(before["seconds"].sum()) if done else 0.0, done=done)
+        best = float(before["val_loss"].min()) if done else None
+        reduce_lr = TRAINING_DEFAULTS[model_name].get("reduce_lr_patience")
+        callbacks = training_callbacks(out, patience, best, reduce_lr, budget)
+        keras.utils.set_random_seed(seed)
+        train_ds = make_dataset(splits.X_train, splits.y_train, spec, batch_size, shuffle=True, seed=seed)
+        val_ds = make_dataset(splits.X_val, splits.y_val, spec, batch_size)
+        start = time.perf_counter()
+        try:  # shuffle=False: train_ds reshuffles itself each epoch (seeded); Keras cannot shuffle a Dataset
+            model.fit(
+                train_ds,
+                validation_data=val_ds,
+                epochs=epochs,
+                callbacks=callbacks,
+                verbose=verbose,
+                shuffle=False,
+            )
+        except OSError as exc:  # Keras' saves name no file: a full disk is named by the run's folder
+            raise exc if exc.filename else OSError(exc.errno, exc.strerror or str(exc), str(out)) from exc
+        seconds = time.perf_counter() - start
+        stopper = next(c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping))
+        if budget.stopped:
+            stopped_by = f"time limit ({max_minutes:g} min)"
+        elif stopper.stopped_epoch > 0:
+            stopped_by = f"early stopping (no better val_loss for {patience} epochs)"
+        else:
+            stopped_by = f"all {epochs} epochs"
+        if (out / BEST_FILE).is_file():
+            model.load_weights(out / BEST_FILE)  # the best epoch of the whole run, across a resume too
+        history = read_history(out)
+        evaluation = evaluate(model, splits.X_test, splits.y_test, batch_size)
+        run = TrainingRun(model, history, evaluation, splits, out, seconds, done, stopped_by)
+        _write_results(run, model_name, spec, settings, max_minutes)
+        return run
 
 
 def _write_results(run: TrainingRun, model_name: str, spec: ImageSpec, settings: dict, max_minutes) -> None:

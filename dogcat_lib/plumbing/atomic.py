@@ -7,7 +7,8 @@ that insist on opening the file themselves).
 
 What the output name already is decides how it is written:
 
-- nothing, or a regular file: a temp file ``.STEM.XXXXXXXX.tmpSUFFIX`` beside it, renamed over it;
+- nothing, or a regular file: a temp file ``.STEM.XXXXXXXX.tmpSUFFIX`` beside it (STEM cut short
+  if the name would pass 255 bytes), renamed over it;
 - a symlink (a Drive shortcut, say): the file it points to is replaced atomically, the link stays;
 - a character device or a pipe (``/dev/null``, ``/dev/stdout``, a FIFO): written through, as a
   shell redirection would; the node itself is never replaced (Colab and Docker run as root);
@@ -40,12 +41,25 @@ from .errors import DogcatError
 STALE_SECONDS = 300.0
 
 
+#: The longest file name, in bytes, on the disks a student meets (ext4, APFS, NTFS, Drive).
+NAME_MAX = 255
+
+
+def fit_name(stem: str, tail: str) -> str:
+    """``stem + tail``, the stem cut by whole characters until the name fits ``NAME_MAX`` bytes."""
+    while stem and len(os.fsencode(stem + tail)) > NAME_MAX:
+        stem = stem[:-1]
+    return stem + tail
+
+
 def _temp_name(path: Path, token: str) -> str:
-    return f".{path.stem}.{token}.tmp{path.suffix}"
+    """``.STEM.TOKEN.tmpSUFFIX``: STEM is cut where the 14 bytes we add would make a legal name illegal."""
+    return fit_name(f".{path.stem}", f".{token}.tmp{path.suffix}")
 
 
 def _temp_pattern(path: Path) -> re.Pattern:
-    return re.compile(rf"\.{re.escape(path.stem)}\.[0-9a-f]{{8}}\.tmp{re.escape(path.suffix)}")
+    head, _, tail = _temp_name(path, "\0" * 8).partition("\0" * 8)  # NUL is in no file name
+    return re.compile(rf"{re.escape(head)}[0-9a-f]{{8}}{re.escape(tail)}")
 
 
 def remove_stale_temps(path: str | os.PathLike, older_than: float = STALE_SECONDS) -> list[Path]:
