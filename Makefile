@@ -23,17 +23,17 @@ export PYTHONDONTWRITEBYTECODE := 1
 # Python 3.12 kernels (make colab-stack) print a debugger notice per notebook without this
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: setup data demo colab test unit notebooks colab-stack readme-test lint format bench bench-accuracy clean help
+.PHONY: setup data demo colab test unit notebooks colab-stack browser-test browser-run readme-test lint format bench bench-accuracy clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
 
-setup: $(STAMP)  ## create .venv and install dogcat_lib with everything: training (TensorFlow) and dev tools
+setup: $(STAMP)  ## create .venv and install dogcat_lib with everything: training (TensorFlow), the web page, dev tools
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[train,test,dev]"
+	$(PY) -m pip install --quiet -e ".[train,test,dev,app]"
 	@touch $(STAMP)
 
 data: $(STAMP)  ## download the real photos into data/: FROM=kaggle (an account) or FROM=petimages
@@ -91,18 +91,31 @@ format: $(STAMP)  ## apply ruff's formatting and safe fixes
 COLAB_PYTHON ?= $(firstword $(foreach p,python3.12 $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12),\
 	$(shell $(p) -c "" 2>/dev/null && echo $(p))) $(PYTHON))
 COLAB_VENV   ?= .venv-colab
-colab-stack:  ## unit tests + notebooks 02 and 04 on Colab's own versions (constraints/colab.txt), in .venv-colab
+COLAB_STAMP  := $(COLAB_VENV)/.installed
+# notebook: Colab's classic frontend, which make browser-test drives with Colab's ipywidgets 7
+$(COLAB_STAMP): pyproject.toml constraints/colab.txt
 	$(COLAB_PYTHON) -m venv $(COLAB_VENV)
 	$(COLAB_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(COLAB_VENV)/bin/python -m pip install --quiet -c constraints/colab.txt -e ".[train,test]"
-	$(COLAB_VENV)/bin/python -c "import sys, tensorflow as tf, keras, numpy; print('Colab stack:', sys.version.split()[0], \
-		'TensorFlow', tf.__version__, 'Keras', keras.__version__, 'NumPy', numpy.__version__)"
+	$(COLAB_VENV)/bin/python -m pip install --quiet -c constraints/colab.txt -e ".[train,test,app]" notebook
+	@touch $@
+
+colab-stack: $(COLAB_STAMP)  ## unit tests + notebooks 02 and 04 on Colab's own versions (constraints/colab.txt), in .venv-colab
+	$(COLAB_VENV)/bin/python -c "import sys, tensorflow as tf, keras, numpy, gradio; print('Colab stack:', sys.version.split()[0], \
+		'TensorFlow', tf.__version__, 'Keras', keras.__version__, 'NumPy', numpy.__version__, 'Gradio', gradio.__version__)"
 	$(COLAB_VENV)/bin/python -m pytest -m "not notebook" -q -p no:cacheprovider
 	rm -rf $(RUNS)/colab-stack && mkdir -p $(RUNS)/colab-stack
 	$(COLAB_VENV)/bin/python tests/notebook_tools.py $(RUNS)/colab-stack
 	cd $(RUNS)/colab-stack && ../../$(COLAB_VENV)/bin/python -m pytest --nbval-lax --nbval-current-env \
 		-p no:cacheprovider --rootdir . --override-ini testpaths= --override-ini addopts= \
 		02_train_colab.ipynb 04_inside_the_cnn.ipynb
+
+CHROMIUM ?= /usr/bin/chromium
+browser-test:  ## a real (headless) Chromium clicks what a student clicks: JupyterLab, Colab's classic Notebook, dogcat app
+	@if [ -x "$(CHROMIUM)" ]; then $(MAKE) --no-print-directory browser-run; \
+	else echo "browser-test: skipped, no Chromium at $(CHROMIUM) (apt-get install chromium fonts-nanum)"; fi
+
+browser-run: $(STAMP) $(COLAB_STAMP)
+	CHROMIUM=$(CHROMIUM) COLAB_VENV=$(COLAB_VENV) $(PY) -m pytest tests/browser -p no:cacheprovider
 
 bench: $(STAMP)  ## speed and memory vs the course's code, on ../shared/data; refreshes the README's tables
 	$(PY) bench/bench_preprocess.py

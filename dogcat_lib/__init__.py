@@ -70,6 +70,7 @@ _EXPORTS = {
     "plot_confusion_matrix": "plots",
     "plot_mistakes": "plots",
     "PhotoCleaner": "cleaner",
+    "launch_app": "app",
     "find_csv": "colab",
     "output_folder": "colab",
     "DogcatError": "plumbing.errors",

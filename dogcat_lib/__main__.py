@@ -8,6 +8,7 @@ dogcat evaluate runs/reference/model.keras other.csv
 dogcat predict runs/reference/model.keras test1.zip -o submission.csv
 dogcat predict runs/reference/model.keras my-cat.jpg     # one line: name, P(dog), cat/dog
 dogcat explain runs/reference/model.keras my-cat.jpg -o runs/inside   # Grad-CAM overlays (notebook 04)
+dogcat app runs/reference/model.keras                # the model as a web page (Gradio)
 """
 
 from __future__ import annotations
@@ -266,6 +267,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ex.add_argument("--alpha", type=_fraction, default=0.4, help="heatmap opacity, 0..1 (default 0.4)")
     ex.set_defaults(func=cmd_explain)
+
+    app = sub.add_parser(
+        "app",
+        help="the model as a web page: a photo -> P(강아지), the verdict and Grad-CAM (Gradio)",
+        description="Serve a page where a photo (upload, paste or webcam) gets the model's verdict and "
+        'its Grad-CAM overlay, until Ctrl-C. Needs `pip install "dogcat[app]"`.',
+    )
+    app.add_argument("model", metavar="MODEL", type=Path, help="a model.keras from `dogcat train`")
+    app.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (0.0.0.0: the whole network)")
+    app.add_argument("--port", type=_positive_int, default=None, help="default 7860 or the next free one")
+    app.add_argument(
+        "--share", action="store_true", help="a public link too, by Gradio's share server (always on Colab)"
+    )
+    app.set_defaults(func=cmd_app)
     return parser
 
 
@@ -482,6 +497,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
         fig = plot_gradcam(result.image, heatmap, result.pixels, title, args.alpha, path=args.output / name)
         plt.close(fig)
         print(f"{args.output / name}: {result.line()}")
+    return 0
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    from .app import launch_app
+
+    launch_app(args.model, host=args.host, port=args.port, share=args.share or None, block=True)
     return 0
 
 

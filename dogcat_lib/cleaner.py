@@ -79,7 +79,10 @@ class PhotoCleaner:
         self.index = 0
 
         def button(label: str, action, style: str = "") -> widgets.Button:
-            widget = widgets.Button(description=label, button_style=style)
+            # width auto: the default 148 px cuts "고양이도 강아지도 아님" to "고양이도 강아지도 ..."
+            widget = widgets.Button(
+                description=label, button_style=style, layout=widgets.Layout(width="auto")
+            )
             widget.on_click(lambda _: action())
             return widget
 
@@ -91,7 +94,8 @@ class PhotoCleaner:
             "next": button("다음 ▶", self.next),
         }
         self.caption = widgets.HTML()
-        self.image = widgets.Image(format="png")
+        # at its own size (at most image_size): stretched to the page's width it pushed the buttons off screen
+        self.image = widgets.Image(format="png", layout=widgets.Layout(align_self="flex-start"))
         self.status = widgets.HTML()
         self.widget = widgets.VBox(
             [self.caption, self.image, widgets.HBox(list(self.buttons.values())), self.status]

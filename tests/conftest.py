@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import zipfile
+import zlib
 from pathlib import Path
 
 import cv2
@@ -111,6 +113,19 @@ def huge_jpeg() -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=50)
     return buffer.getvalue()
+
+
+def header_bomb(fmt: str, side: int = 50_000) -> bytes:
+    """A 16 x 16 JPEG or PNG of a few hundred bytes whose header claims ``side`` x ``side`` pixels."""
+    data = bytearray(cv2.imencode(f".{fmt}", np.zeros((16, 16, 3), np.uint8))[1].tobytes())
+    if fmt == "jpg":
+        at = data.find(b"\xff\xc0") + 5  # baseline frame header: precision, height, width
+        data[at : at + 4] = struct.pack(">HH", side, side)
+    else:
+        at = data.find(b"IHDR")
+        data[at + 4 : at + 12] = struct.pack(">II", side, side)
+        data[at + 17 : at + 21] = struct.pack(">I", zlib.crc32(bytes(data[at : at + 17])))
+    return bytes(data)
 
 
 def trainable_params(model) -> int:

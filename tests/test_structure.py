@@ -18,7 +18,8 @@ LOCAL_IMPORTS_ALLOWED = {
     "__main__.py": None,  # any: each command imports its own side
     "plots.py": {"matplotlib", "matplotlib.pyplot", "pandas"},
     "colab.py": {"google.colab"},
-    "cleaner.py": {"ipywidgets", "IPython.display"},  # the widget: Jupyter and Colab have them
+    "cleaner.py": {"ipywidgets", "IPython.display"},
+    "app.py": {"gradio"},  # the optional `dogcat[app]`  # the widget: Jupyter and Colab have them
     "data/images.py": {"PIL"},  # only for headers of unusual formats
     "data/download.py": {"kaggle.api.kaggle_api_extended"},  # the optional `dogcat[kaggle]`
 }
