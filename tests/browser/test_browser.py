@@ -236,11 +236,10 @@ def upload_and_clean(page, kind: str, photo: Path, exclusions: Path) -> None:
     figure = page.locator(".jp-Cell, .cell").filter(has=line).locator("img").first  # the photo's figure
     expect(figure).to_be_visible()
     figure.scroll_into_view_if_needed()
-    # The button stays, ready for the next photo. Not in classic Notebook 6.5.7: with Colab's ipywidgets
-    # 7.7.1 and widgetsnbextension 3.6.10 its JavaScript cannot create an Output widget ("_deserialize_state
-    # is not a function"), so notebook 04's shown.clear_output() empties the whole cell, button and all.
-    if kind == "lab":
-        expect(page.get_by_role("button", name=re.compile("사진 올리기"))).to_be_visible()
+    # The button stays, ready for the next photo, in both frontends: notebook 04 answers in Label and Image
+    # widgets, not an Output widget (which Colab's ipywidgets 7.7.1 frontend in classic Notebook 6.5.7
+    # cannot create: "_deserialize_state is not a function", and clear_output() then emptied the cell).
+    expect(page.get_by_role("button", name=re.compile("사진 올리기"))).to_be_visible()
     page.screenshot(path=OUT / f"{kind}-04-upload.png")
 
     caption = page.locator(".widget-html", has_text="레이블")
