@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 
 from ..plumbing.atomic import atomic_write_bytes
 from ..plumbing.errors import DatasetError, ImageError
-from .images import MAX_FILE_BYTES, read_file_bytes, too_large
+from .images import MAX_FILE_BYTES, open_regular, read_file_bytes, too_large
 
 _CHUNK = 1 << 20  # a zip member is inflated a MB at a time, never more than MAX_FILE_BYTES + 1 MB
 
@@ -260,19 +260,3 @@ def is_zip(path: str | os.PathLike) -> bool:
         return False
     with file:
         return file.read(len(ZIP_MAGIC)) == ZIP_MAGIC or zipfile.is_zipfile(file)
-
-
-def open_regular(path: str | os.PathLike):
-    """``path`` opened for binary reading if it is a regular file, else None (nothing is waited on).
-
-    Opened without blocking, then checked: a name swapped for a FIFO after a ``stat`` still
-    cannot make the read wait for a writer.
-    """
-    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
-    fd = os.open(path, flags)
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        return None
-    if flags & getattr(os, "O_NONBLOCK", 0):  # back to normal reads (POSIX; Windows has no FIFOs)
-        os.set_blocking(fd, True)
-    return os.fdopen(fd, "rb")
