@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import stat
-import threading
 import zipfile
 import zlib
 from collections import Counter
@@ -140,17 +139,14 @@ def _entry_kind(entry: os.DirEntry) -> str:
 class ZipSource:
     """A zip read in place: no extraction, unsafe member names and symlinks never read."""
 
-    def __init__(self, path: Path, file=None):
-        self.path = path
+    def __init__(self, path: Path, file):
         self.description = f"zip {path}"
         try:
-            self.zip = zipfile.ZipFile(file if file is not None else path)
+            self.zip = zipfile.ZipFile(file)  # its reads are locked: the threads may share it
         except (zipfile.BadZipFile, OSError) as exc:
-            if file is not None:
-                file.close()
+            file.close()
             raise DatasetError(f"{path} is not a readable zip file ({exc}); re-download it") from exc
         self.infos: dict[str, zipfile.ZipInfo] = {}
-        self._lock = threading.Lock()
 
     def scan(self, skipped: SkipReport) -> list[str]:
         names = []
