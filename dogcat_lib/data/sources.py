@@ -52,7 +52,10 @@ class SkipReport:
         name that is not valid UTF-8 (a byte such as 0xff from an old file system) is written as
         ``\\udcff``: one entry per line, always.
         """
-        lines = "".join(f"{_tsv_field(name)}\t{_tsv_field(reason)}\n" for name, reason in self.items)
+        escape = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+        lines = "".join(
+            f"{name.translate(escape)}\t{reason.translate(escape)}\n" for name, reason in self.items
+        )
         return atomic_write_bytes(path, ("name\treason\n" + lines).encode("utf-8", "backslashreplace"))
 
     def __len__(self) -> int:
@@ -63,10 +66,6 @@ class SkipReport:
 
     def __str__(self) -> str:
         return self.summary()
-
-
-def _tsv_field(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 class FolderSource:
