@@ -163,10 +163,10 @@ def read_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
                 _line_blocks(stream, rest, columns, path), columns, label_at, path
             ):
                 rows.append(X_part, y_part)
-    except (OSError, EOFError, gzip.BadGzipFile, zipfile.BadZipFile, zstandard.ZstdError) as exc:
+    except (OSError, EOFError, zipfile.BadZipFile, zstandard.ZstdError) as exc:  # gzip's errors are OSErrors
         where = f" after data row {rows.n:,}" if rows is not None else ""
         raise DatasetError(f"{path} is damaged{where} ({exc}); re-create or re-upload it") from exc
-    if rows is None or rows.n == 0:
+    if rows.n == 0:
         raise DatasetError(f"{path} has a header but no rows: re-run `dogcat preprocess`")
     return rows.finish()
 
