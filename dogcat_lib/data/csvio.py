@@ -6,15 +6,12 @@ it is written ~10x faster than ``DataFrame.to_csv`` (a lookup table turns uint8 
 of rows at a time) and read straight into uint8, on all cores, checking every value on the way:
 pandas' reader makes a 1.3 GB int64 frame of 25,000 photos, and ``np.loadtxt`` (the floor for
 speed and memory, ``make bench``) neither uses a second core nor names the bad row and column.
-Plain, gzip (.gz), zstd (.zst), and a zip holding one CSV (Windows' "Compressed folder") are read,
-each inflated in bounded pieces, whatever size a header claims.
 """
 
 from __future__ import annotations
 
 import gzip
 import os
-import stat
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -66,11 +63,6 @@ def _token_table(terminator: bytes) -> np.ndarray:
 _WITH_COMMA, _WITH_NEWLINE = _token_table(b","), _token_table(b"\n")
 
 
-def header_line(n_pixels: int) -> bytes:
-    """``label,0,1,...,n_pixels-1`` and a newline."""
-    return ("label," + ",".join(map(str, range(n_pixels))) + "\n").encode("ascii")
-
-
 def format_rows(X: np.ndarray, y: np.ndarray) -> bytes:
     """CSV text of uint8 rows X (n, D) with their labels y (n,) first: ``"1,0,255,17\\n"`` per row."""
     rows = np.empty((len(X), X.shape[1] + 1), dtype=np.uint8)
@@ -98,7 +90,7 @@ def write_csv_text(path: str | os.PathLike, n_pixels: int, chunks: Iterable[byte
             out = zstandard.ZstdCompressor(level=_ZSTD_LEVEL, threads=-1).stream_writer(raw, closefd=False)
         else:
             out = raw
-        out.write(header_line(n_pixels))
+        out.write(("label," + ",".join(map(str, range(n_pixels))) + "\n").encode("ascii"))
         for text in chunks:
             out.write(text)
         if out is not raw:
@@ -152,35 +144,28 @@ def read_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     no rows, or a damaged or cut compressed file. Notebook 02, section 1.
     """
     path = Path(path)
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        mode = 0
-    if not stat.S_ISREG(mode):
+    if not path.is_file():
         if path.is_dir():
             raise DatasetError(f"{path} is a folder: give the CSV file inside it")
-        if mode:
+        if path.exists():
             raise DatasetError(f"{path} is not a regular file (a device or a pipe?): give the CSV file")
         raise DatasetError(f"{path} does not exist: build it with `dogcat preprocess` (notebook 01)")
     rows = None
     try:
         stream, size_bound = _open_csv_stream(path)
         with stream:
-            head = _read_header(stream, path)
-            newline = head.find(b"\n") if b"\n" in head else len(head)
-            columns = [
-                c.strip().strip('"') for c in head[:newline].decode("utf-8-sig", "replace").strip().split(",")
-            ]
+            header, _, rest = _read_header(stream, path).partition(b"\n")
+            columns = [c.strip().strip('"') for c in header.decode("utf-8-sig", "replace").strip().split(",")]
             label_at = _label_position(columns, path)
             rows = _RowBuffer(_max_rows(size_bound, len(columns)), len(columns) - 1)
             for X_part, y_part in _parse_blocks(
-                _line_blocks(stream, head[newline + 1 :], columns, path), columns, label_at, path
+                _line_blocks(stream, rest, columns, path), columns, label_at, path
             ):
                 rows.append(X_part, y_part)
-    except (OSError, EOFError, gzip.BadGzipFile, zipfile.BadZipFile, zstandard.ZstdError) as exc:
+    except (OSError, EOFError, zipfile.BadZipFile, zstandard.ZstdError) as exc:  # gzip's errors are OSErrors
         where = f" after data row {rows.n:,}" if rows is not None else ""
         raise DatasetError(f"{path} is damaged{where} ({exc}); re-create or re-upload it") from exc
-    if rows is None or rows.n == 0:
+    if rows.n == 0:
         raise DatasetError(f"{path} has a header but no rows: re-run `dogcat preprocess`")
     return rows.finish()
 

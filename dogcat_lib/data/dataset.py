@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -94,22 +95,16 @@ def list_photos(source: str | os.PathLike) -> list[tuple[str, int]]:
 
     Nothing is decoded: this is the quick look that notebook 01 takes before building.
     """
-    src = open_source(source)
-    try:
+    with closing(open_source(source)) as src:
         return scan_labelled(src, SkipReport())
-    finally:
-        src.close()
 
 
 def read_photo(source: str | os.PathLike, name: str) -> bytes:
     """The raw bytes of one entry (a name from :func:`list_photos`) of a folder or zip."""
-    src = open_source(source)
-    try:
+    with closing(open_source(source)) as src:
         if name not in src.scan(SkipReport()):  # never a path outside the source, nor a symlink
             raise DatasetError(f"{name!r} is not a readable file in {src.description}")
         return src.read(name)
-    finally:
-        src.close()
 
 
 def default_workers() -> int:
@@ -201,18 +196,6 @@ def _quota(candidates: list[tuple[str, int]], limit: int | None) -> list[int] | 
     return [min(limit // 2 + limit % 2, int(counts.min())), min(limit // 2, int(counts.min()))]
 
 
-def _labelled_source(source, exclude):
-    """An open source, its labelled (name, label) pairs in name order, and the skip report."""
-    exclusions = as_exclusions(exclude)
-    src = open_source(source)
-    skipped = SkipReport()
-    try:
-        return src, scan_labelled(src, skipped, exclusions), skipped
-    except BaseException:
-        src.close()
-        raise
-
-
 def build_dataset(
     source: str | os.PathLike,
     size: int = COURSE.size,
@@ -236,8 +219,10 @@ def build_dataset(
     ``excluded by FILE``. Raises :class:`DatasetError` when the source holds no labelled photo.
     """
     spec = ImageSpec(size, color)
-    src, candidates, skipped = _labelled_source(source, exclude)
-    try:
+    exclusions = as_exclusions(exclude)
+    skipped = SkipReport()
+    with closing(open_source(source)) as src:
+        candidates = scan_labelled(src, skipped, exclusions)
         quota = _quota(candidates, limit)
         wanted = (
             candidates if quota is None else [candidates[i] for i in shuffled_order(len(candidates), seed)]
@@ -252,8 +237,6 @@ def build_dataset(
             X[len(names) : len(names) + len(rows)] = rows
             y[len(names) : len(names) + len(rows)] = labels
             names.extend(batch_names)
-    finally:
-        src.close()
     skipped.items.sort()
     if not names:
         raise DatasetError(f"no photo of {src.description} could be decoded ({skipped.summary()})")
@@ -300,9 +283,11 @@ def preprocess_to_csv(
     """
     spec = ImageSpec(size, color)
     check_output_path(source, out)
-    src, candidates, skipped = _labelled_source(source, exclude)
+    exclusions = as_exclusions(exclude)
+    skipped = SkipReport()
     counts = np.zeros(2, dtype=np.int64)
-    try:
+    with closing(open_source(source)) as src:
+        candidates = scan_labelled(src, skipped, exclusions)
         quota = _quota(candidates, limit)
         wanted = [candidates[i] for i in shuffled_order(len(candidates), seed)]
 
@@ -317,8 +302,6 @@ def preprocess_to_csv(
                 raise DatasetError(f"no photo of {src.description} could be decoded ({skipped.summary()})")
 
         path = write_csv_text(out, spec.n_pixels, row_text())
-    finally:
-        src.close()
     skipped.items.sort()
     return PreprocessResult(
         path, spec.n_pixels, dict(zip(CLASS_NAMES, counts.tolist(), strict=True)), skipped

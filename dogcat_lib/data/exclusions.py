@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 
 from ..plumbing.atomic import atomic_write_bytes
 from ..plumbing.errors import DatasetError
-from .sources import open_regular
+from .images import open_regular
 
 #: The reasons the cleaner's buttons write.
 EXCLUSION_REASONS = ("wrong label", "not a cat or dog")

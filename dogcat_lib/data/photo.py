@@ -1,13 +1,9 @@
 """Your own photo (notebook 04, section 1; ``dogcat app``): a path, raw bytes or an upload -> the photo.
 
-An upload arrives in three shapes: ``ipywidgets.FileUpload().value`` is a tuple of dicts whose
-``content`` is a memoryview in ipywidgets 8, a dict ``name -> {"content": bytes, ...}`` in
-ipywidgets 7 (what Colab ships), and ``google.colab.files.upload()`` returns a dict
-``name -> bytes``. :func:`uploaded_photos` turns each into ``[(name, bytes), ...]``.
-
-The photo is shown as a phone or a browser shows it: RGB, turned upright by its EXIF Orientation
-tag, which OpenCV's ``IMREAD_COLOR`` and ``IMREAD_GRAYSCALE`` apply; the model's input is decoded
-the same way, so it is upright too.
+No library reads an upload in each shape a student meets (ipywidgets 8, ipywidgets 7 on Colab,
+Colab's ``files.upload()``): :func:`uploaded_photos` does. The photo is shown as a phone or a
+browser shows it: RGB, upright by its EXIF Orientation tag, which OpenCV applies (to the model's
+input too, so it is upright as well).
 """
 
 from __future__ import annotations
@@ -39,8 +35,9 @@ def uploaded_photos(value) -> list[tuple[str, bytes]]:
     """``[(name, bytes), ...]`` from an upload, in the order given; ``[]`` for an empty one.
 
     ``value``: an ``ipywidgets.FileUpload`` widget or its ``.value`` (ipywidgets 8: a tuple of
-    dicts with ``name`` and ``content``; ipywidgets 7: a dict ``name -> {"content": ...}``),
-    Colab's ``files.upload()`` dict ``name -> bytes``, or raw bytes (named ``photo``).
+    dicts with ``name`` and ``content``, a memoryview; ipywidgets 7, what Colab ships: a dict
+    ``name -> {"content": bytes, ...}``), Colab's ``files.upload()`` dict ``name -> bytes``, or
+    raw bytes (named ``photo``).
     """
     if hasattr(value, "value") and hasattr(value, "observe"):  # the widget itself
         value = value.value

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import stat
-import threading
 import zipfile
 import zlib
 from collections import Counter
@@ -21,7 +20,7 @@ from pathlib import Path, PurePosixPath
 
 from ..plumbing.atomic import atomic_write_bytes
 from ..plumbing.errors import DatasetError, ImageError
-from .images import MAX_FILE_BYTES, read_file_bytes, too_large
+from .images import MAX_FILE_BYTES, open_regular, read_file_bytes, too_large
 
 _CHUNK = 1 << 20  # a zip member is inflated a MB at a time, never more than MAX_FILE_BYTES + 1 MB
 
@@ -53,7 +52,10 @@ class SkipReport:
         name that is not valid UTF-8 (a byte such as 0xff from an old file system) is written as
         ``\\udcff``: one entry per line, always.
         """
-        lines = "".join(f"{_tsv_field(name)}\t{_tsv_field(reason)}\n" for name, reason in self.items)
+        escape = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+        lines = "".join(
+            f"{name.translate(escape)}\t{reason.translate(escape)}\n" for name, reason in self.items
+        )
         return atomic_write_bytes(path, ("name\treason\n" + lines).encode("utf-8", "backslashreplace"))
 
     def __len__(self) -> int:
@@ -64,10 +66,6 @@ class SkipReport:
 
     def __str__(self) -> str:
         return self.summary()
-
-
-def _tsv_field(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 class FolderSource:
@@ -140,17 +138,14 @@ def _entry_kind(entry: os.DirEntry) -> str:
 class ZipSource:
     """A zip read in place: no extraction, unsafe member names and symlinks never read."""
 
-    def __init__(self, path: Path, file=None):
-        self.path = path
+    def __init__(self, path: Path, file):
         self.description = f"zip {path}"
         try:
-            self.zip = zipfile.ZipFile(file if file is not None else path)
+            self.zip = zipfile.ZipFile(file)  # its reads are locked: the threads may share it
         except (zipfile.BadZipFile, OSError) as exc:
-            if file is not None:
-                file.close()
+            file.close()
             raise DatasetError(f"{path} is not a readable zip file ({exc}); re-download it") from exc
         self.infos: dict[str, zipfile.ZipInfo] = {}
-        self._lock = threading.Lock()
 
     def scan(self, skipped: SkipReport) -> list[str]:
         names = []
@@ -260,19 +255,3 @@ def is_zip(path: str | os.PathLike) -> bool:
         return False
     with file:
         return file.read(len(ZIP_MAGIC)) == ZIP_MAGIC or zipfile.is_zipfile(file)
-
-
-def open_regular(path: str | os.PathLike):
-    """``path`` opened for binary reading if it is a regular file, else None (nothing is waited on).
-
-    Opened without blocking, then checked: a name swapped for a FIFO after a ``stat`` still
-    cannot make the read wait for a writer.
-    """
-    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
-    fd = os.open(path, flags)
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        return None
-    if flags & getattr(os, "O_NONBLOCK", 0):  # back to normal reads (POSIX; Windows has no FIFOs)
-        os.set_blocking(fd, True)
-    return os.fdopen(fd, "rb")
