@@ -1,4 +1,4 @@
-"""Where the CNN looks (``dogcat explain``, notebook 04's web page): Grad-CAM heatmaps.
+"""Where the CNN looks (``dogcat explain``): Grad-CAM heatmaps of the package's models.
 
 Notebook 04 writes Grad-CAM in about fifteen lines with ``tf.GradientTape`` for the course's
 ``Sequential`` CNN (as *Deep Learning with Python* does): the layers are called in turn and the
