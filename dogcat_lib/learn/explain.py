@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from itertools import takewhile
 
 import cv2
 import keras
@@ -88,14 +89,10 @@ def find_conv_layer(model: keras.Model, layer: str | None = None) -> ConvLayer:
     if layer is None:  # the last conv layer, and the batch norm / activations that follow it
         last = found[-1]
         siblings = (model if last.container is None else last.container).layers
-        output = last.layer
-        for follower in siblings[siblings.index(last.layer) + 1 :]:
-            if not isinstance(follower, _FOLLOWERS):
-                break
-            output = follower
-        return ConvLayer(last.layer, last.container, output)
-    top_level_first = sorted(_every_layer(model), key=lambda pair: pair[1] is not None)
-    for candidate, container in top_level_first:
+        after = siblings[siblings.index(last.layer) + 1 :]
+        block = [last.layer, *takewhile(lambda one: isinstance(one, _FOLLOWERS), after)]
+        return ConvLayer(last.layer, last.container, block[-1])
+    for candidate, container in _every_layer(model):
         found_here = ConvLayer(candidate, container, candidate)
         if layer in (found_here.name, candidate.name) and _has_feature_map(candidate):
             return found_here
