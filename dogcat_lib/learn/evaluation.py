@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import keras
@@ -35,12 +35,8 @@ class Evaluation:
     def to_dict(self) -> dict:
         """JSON-ready figures (``metrics.json``), without the per-photo probabilities."""
         return {
-            "loss": self.loss,
-            "accuracy": self.accuracy,
-            "n": self.n,
+            **{k: v for k, v in asdict(self).items() if k != "proba"},
             "confusion": self.confusion.tolist(),
-            "precision": self.precision,
-            "recall": self.recall,
         }
 
     def report(self) -> str:
@@ -76,15 +72,13 @@ def check_output(model: keras.Model) -> None:
 def evaluate(model: keras.Model, X: np.ndarray, y: np.ndarray, batch_size: int = 100) -> Evaluation:
     """Loss, accuracy, confusion matrix and per-class precision/recall of ``model`` on uint8 rows.
 
-    One pass over the data: the loss is Keras' binary cross-entropy (probabilities clipped to
-    [1e-7, 1 - 1e-7]) and accuracy thresholds at 0.5, as ``model.evaluate`` computes them.
+    One pass over the data: Keras' binary cross-entropy and accuracy at 0.5, as ``model.evaluate``.
     """
     y = np.asarray(y).astype(np.int64)
     if len(y) == 0:
         raise DatasetError("nothing to evaluate: no rows")
     proba = predict_proba(model, X, batch_size)
-    p = np.clip(proba.astype(np.float64), 1e-7, 1 - 1e-7)
-    loss = float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+    loss = float(keras.losses.BinaryCrossentropy()(y.astype(np.float32), proba))
     predicted = (proba > 0.5).astype(np.int64)
     precision, recall, _, _ = precision_recall_fscore_support(y, predicted, labels=[0, 1], zero_division=0.0)
     return Evaluation(

@@ -1,4 +1,5 @@
-"""A model on disk: ``model.keras`` written atomically, and read back with a one-line error."""
+"""A ``.keras`` model read back by Keras, with what Keras does not do: a one-line error for a file that
+is not a model, and a file that claims gigabytes refused unread."""
 
 from __future__ import annotations
 
@@ -10,21 +11,10 @@ from pathlib import Path
 import h5py
 import keras
 
-from ..plumbing.atomic import atomic_path
 from ..plumbing.errors import DogcatError
 
 #: The most a model file may claim (the course's models hold 3-12 MB): more is refused unread.
 MAX_MODEL_BYTES = 512 << 20
-
-
-def save_model(model: keras.Model, path: str | os.PathLike) -> Path:
-    """Save ``model`` as a ``.keras`` file atomically (a crash never leaves half a model)."""
-    path = Path(path)
-    if path.suffix != ".keras":
-        raise DogcatError(f"{path}: a Keras model file must end in .keras")
-    with atomic_path(path) as tmp:  # Keras writes to a name, and wants the .keras suffix
-        keras.saving.save_model(model, tmp)
-    return path
 
 
 def load_model(path: str | os.PathLike) -> keras.Model:

@@ -8,7 +8,7 @@ can therefore never be fed at the wrong size or scale.
 from __future__ import annotations
 
 import os
-import re
+from contextlib import ExitStack, closing
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -46,42 +46,35 @@ def predict(
     decodable photos are left out and listed in ``df.attrs["skipped"]`` (a SkipReport).
     """
     path = Path(source).expanduser()
-    single = path.is_file() and not is_zip(path)
-    src = None if single else open_source(path)  # a device or pipe is refused before the model loads
-    try:
+    skipped = SkipReport()
+    with ExitStack() as stack:
+        single = path.is_file() and not is_zip(path)
+        # a device or pipe is refused before the model loads
+        src = None if single else stack.enter_context(closing(open_source(path)))
         model = _as_model(model)
         check_output(model)  # before decoding thousands of photos for a model that cannot use them
         spec = ImageSpec.from_model(model)
-    except BaseException:
-        if src is not None:
-            src.close()
-        raise
-    skipped = SkipReport()
-    if src is None:
-        try:
-            X = decode_pixels(read_file_bytes(path), spec).reshape(1, -1)
-        except ImageError as exc:
-            raise DatasetError(f"{path} is not a photo the model can read: {exc}") from exc
-        names = [path.name]
-    else:
-        try:
+        if src is None:
+            try:
+                X = decode_pixels(read_file_bytes(path), spec).reshape(1, -1)
+            except ImageError as exc:
+                raise DatasetError(f"{path} is not a photo the model can read: {exc}") from exc
+            names = [path.name]
+        else:
             names = []
             for name in sorted(src.scan(skipped)):
                 if PurePosixPath(name).suffix.lower() in IMAGE_EXTENSIONS:
                     names.append(name)
                 else:
                     skipped.add(name, "not an image file name")
+            wanted = [(name, 0) for name in names]
             chunks = list(
-                decode_stream(
-                    src, [(n, 0) for n in names], spec, workers=workers, progress=progress, skipped=skipped,
-                )
-            )  # fmt: skip
-        finally:
-            src.close()
-        names = [name for _, _, chunk_names in chunks for name in chunk_names]
-        if not names:
-            raise DatasetError(f"no decodable photo in {src.description} ({skipped.summary()})")
-        X = np.concatenate([rows for rows, _, _ in chunks])
+                decode_stream(src, wanted, spec, workers=workers, progress=progress, skipped=skipped)
+            )
+            names = [name for _, _, chunk_names in chunks for name in chunk_names]
+            if not names:
+                raise DatasetError(f"no decodable photo in {src.description} ({skipped.summary()})")
+            X = np.concatenate([rows for rows, _, _ in chunks])
     proba = predict_proba(model, X, batch_size)
     labels = (proba > 0.5).astype(np.uint8)
     frame = pd.DataFrame(
@@ -132,9 +125,6 @@ def predict_photo(model, photo, name: str | None = None) -> PhotoPrediction:
     return PhotoPrediction(shown.name, shown.image, pixels, proba)
 
 
-_ID = re.compile(r"^(\d+)$")
-
-
 def write_submission(predictions, path: str | os.PathLike, probabilities: bool = False) -> Path:
     """Kaggle's submission CSV ``id,label`` sorted by id, written atomically.
 
@@ -144,16 +134,14 @@ def write_submission(predictions, path: str | os.PathLike, probabilities: bool =
     """
     ids = []
     for name in predictions["name"]:
-        match = _ID.match(PurePosixPath(name).stem)
-        if match is None:
+        stem = PurePosixPath(name).stem
+        if not stem.isdecimal():
             raise DatasetError(
                 f"{name!r} has no numeric id: a submission needs Kaggle's test1 photos (test1/1.jpg ...)"
             )
-        ids.append(int(match.group(1)))
+        ids.append(int(stem))
     if len(set(ids)) != len(ids):
         raise DatasetError("two photos share an id: pass only Kaggle's test1 folder or test1.zip")
-    order = np.argsort(ids, kind="stable")
-    proba = predictions["dog_probability"].to_numpy()
-    labels = [f"{p:.6f}" if probabilities else str(int(p > 0.5)) for p in proba]
-    lines = ["id,label"] + [f"{ids[i]},{labels[i]}" for i in order]
+    rows = sorted(zip(ids, predictions["dog_probability"], strict=True))
+    lines = ["id,label", *(f"{i},{p:.6f}" if probabilities else f"{i},{int(p > 0.5)}" for i, p in rows)]
     return atomic_write_bytes(path, ("\n".join(lines) + "\n").encode())

@@ -29,11 +29,11 @@ import pandas as pd
 from ..data.csvio import read_csv
 from ..data.imagespec import ImageSpec
 from ..plots import plot_confusion_matrix, plot_history, plot_mistakes, plot_sample_grid
-from ..plumbing.atomic import atomic_write_bytes
+from ..plumbing.atomic import atomic_path, atomic_write_bytes
 from ..plumbing.errors import DatasetError, DogcatError
 from ..plumbing.paths import check_not_an_input
 from .evaluation import Evaluation, evaluate, write_metrics
-from .modelfile import _first_words, save_model
+from .modelfile import _first_words
 from .models import MODEL_BUILDERS, TRAINING_DEFAULTS, build_model
 from .pipeline import make_dataset
 from .runtime import precision
@@ -323,6 +323,7 @@ def _write_results(run: TrainingRun, model_name: str, spec: ImageSpec, settings:
         train_seconds=round(run.seconds, 1),
         seconds_per_epoch=round(float(history["seconds"].mean()), 2),
     )
-    save_model(run.model, out / MODEL_FILE)
+    with atomic_path(out / MODEL_FILE) as tmp:  # a crash never leaves half a model (tmp ends in .keras)
+        run.model.save(tmp)
     for name in (BEST_FILE, SETTINGS_FILE):
         (out / name).unlink(missing_ok=True)
