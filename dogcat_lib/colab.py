@@ -180,7 +180,7 @@ def build_wheel(out_dir: str | os.PathLike = "dist") -> Path:
     return wheel
 
 
-def upload_list(wheel: Path, csv: Path | None) -> str:
+def upload_list(wheel: Path, csv: Path) -> str:
     """The lines telling the student which files go into ``My Drive/dogcat/``, and what next."""
 
     def line(path: Path, what: str) -> str:
@@ -190,13 +190,12 @@ def upload_list(wheel: Path, csv: Path | None) -> str:
         f"Upload into Google Drive, folder My Drive/{COURSE_FOLDER}/ (create it):",
         line(wheel, "dogcat_lib"),
     ]
-    if csv is not None and csv.is_file():
+    if csv.is_file():
         lines.append(line(csv, "the photos from step one"))
     else:
-        where = f" (not found at {csv})" if csv is not None else ""
-        lines.append(f"  and the CSV from step one, e.g. data/dogs-vs-cats.csv.zst{where}")
+        lines.append(f"  and the CSV from step one, e.g. data/dogs-vs-cats.csv.zst (not found at {csv})")
     lines += [
         "Then open notebooks/02_train_colab.ipynb in Colab (File > Upload notebook) and run it:",
-        f'  CSV_PATH = "MyDrive/{COURSE_FOLDER}/{csv.name if csv else "dogs-vs-cats.csv.zst"}"',
+        f'  CSV_PATH = "MyDrive/{COURSE_FOLDER}/{csv.name}"',
     ]
     return "\n".join(lines)
