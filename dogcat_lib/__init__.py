@@ -33,56 +33,44 @@ from .plumbing.version import REPO_URL, __version__
 # A level the user set is kept.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-_EXPORTS = {
-    "CLASS_NAMES": "data.labels",
-    "label_from_name": "data.labels",
-    "ImageSpec": "data.imagespec",
-    "load_pixels": "data.images",
-    "list_photos": "data.dataset",
-    "read_photo": "data.dataset",
-    "build_dataset": "data.dataset",
-    "preprocess_to_csv": "data.dataset",
-    "write_csv": "data.csvio",
-    "read_csv": "data.csvio",
-    "read_exclusions": "data.exclusions",
-    "write_exclusions": "data.exclusions",
-    "uploaded_photos": "data.photo",
-    "make_sample": "data.sample",
-    "download_dataset": "data.download",
-    "setup_report": "learn.runtime",
-    "split_dataset": "learn.scaling",
-    "fit_scaler": "learn.scaling",
-    "build_reference_cnn": "learn.models",
-    "build_improved_cnn": "learn.models",
-    "build_transfer_cnn": "learn.models",
-    "augmentation": "learn.models",
-    "fine_tune": "learn.models",
-    "TimeBudget": "learn.training",
-    "train_from_csv": "learn.training",
-    "load_model": "learn.modelfile",
-    "evaluate": "learn.evaluation",
-    "predict": "learn.predict",
-    "predict_photo": "learn.predict",
-    "write_submission": "learn.predict",
-    "explain": "learn.explain",
-    "plot_sample_grid": "plots",
-    "plot_history": "plots",
-    "plot_confusion_matrix": "plots",
-    "plot_mistakes": "plots",
-    "PhotoCleaner": "cleaner",
-    "launch_app": "app",
-    "find_csv": "colab",
-    "output_folder": "colab",
-    "DogcatError": "plumbing.errors",
-    "DatasetError": "plumbing.errors",
-    "ImageError": "plumbing.errors",
+#: Each module's public names, in the data's order: they are imported on first use.
+_PUBLIC = {
+    "data.labels": ["CLASS_NAMES", "label_from_name"],
+    "data.imagespec": ["ImageSpec"],
+    "data.images": ["load_pixels"],
+    "data.dataset": ["list_photos", "read_photo", "build_dataset", "preprocess_to_csv"],
+    "data.csvio": ["write_csv", "read_csv"],
+    "data.exclusions": ["read_exclusions", "write_exclusions"],
+    "data.photo": ["uploaded_photos"],
+    "data.sample": ["make_sample"],
+    "data.download": ["download_dataset"],
+    "learn.runtime": ["setup_report"],
+    "learn.scaling": ["split_dataset", "fit_scaler"],
+    "learn.models": [
+        "build_reference_cnn",
+        "build_improved_cnn",
+        "build_transfer_cnn",
+        "augmentation",
+        "fine_tune",
+    ],
+    "learn.training": ["TimeBudget", "train_from_csv"],
+    "learn.modelfile": ["load_model"],
+    "learn.evaluation": ["evaluate"],
+    "learn.predict": ["predict", "predict_photo", "write_submission"],
+    "learn.explain": ["explain"],
+    "plots": ["plot_sample_grid", "plot_history", "plot_confusion_matrix", "plot_mistakes"],
+    "cleaner": ["PhotoCleaner"],
+    "app": ["launch_app"],
+    "colab": ["find_csv", "output_folder"],
+    "plumbing.errors": ["DogcatError", "DatasetError", "ImageError"],
 }
+_MODULE_OF = {name: module for module, names in _PUBLIC.items() for name in names}
 
-__all__ = ["REPO_URL", "__version__", *_EXPORTS]
+__all__ = ["REPO_URL", "__version__", *_MODULE_OF]
 
 
 def __getattr__(name: str):
-    module = _EXPORTS.get(name)
+    module = _MODULE_OF.get(name)
     if module is None:
         raise AttributeError(f"module 'dogcat_lib' has no attribute {name!r}")
     value = getattr(importlib.import_module(f".{module}", __name__), name)

@@ -1,5 +1,8 @@
 """The ``dogcat`` command line (also ``python -m dogcat_lib``): thin shells over the library.
 
+argparse reads the options; what is ours is each command's checks before it writes anything, and
+every failure told in one line (argparse prints a usage block, Python a traceback).
+
 dogcat download -o data/                             # Kaggle's train.zip (or --source petimages)
 dogcat preprocess train.zip -o dogs-vs-cats.csv      # step one of the course (notebook 01)
 dogcat sample -o runs/sample/train.zip               # a generated, Kaggle-like sample
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -30,28 +34,24 @@ from .plumbing.signals import Terminated, clean_exit_on_signals
 from .plumbing.version import __version__
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text}")
-    return value
+def _checked(convert, ok, what: str):
+    """An argparse type: ``convert(text)``, refused as ``must be WHAT, not TEXT`` unless ``ok(value)``."""
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not ok(value):  # NaN fails every comparison
+            raise argparse.ArgumentTypeError(f"must be {what}, not {text}")
+        return value
+
+    return parse
 
 
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1, not {text}") from None
-    if not 0.0 <= value <= 1.0:  # NaN too
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
-    return value
+_positive_int = _checked(int, lambda value: value >= 1, "a positive integer")
+_positive_float = _checked(float, lambda value: value > 0, "a positive number")
+_fraction = _checked(float, lambda value: 0 <= value <= 1, "a number between 0 and 1")
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -89,28 +89,23 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="?",
         const="zstd",
         choices=("zstd", "gzip"),
-        default=None,
         help="compress for the upload to Drive: zstd (the default: 1/3 of the size, fast) or gzip; "
         "adds .zst / .gz to OUT unless it ends so already",
     )
     pre.add_argument("--size", type=_positive_int, default=80, help="pixels a side (default 80)")
     pre.add_argument("--color", choices=("gray", "rgb"), default="gray", help="default gray")
-    pre.add_argument(
-        "--workers", type=_positive_int, default=None, help="decoding threads (default: all cores)"
-    )
-    pre.add_argument("--limit", type=_positive_int, default=None, help="a class-balanced subset of N photos")
+    pre.add_argument("--workers", type=_positive_int, help="decoding threads (default: all cores)")
+    pre.add_argument("--limit", type=_positive_int, help="a class-balanced subset of N photos")
     pre.add_argument("--seed", type=int, default=0, help="seed of the row shuffle and of --limit (default 0)")
     pre.add_argument(
         "--skipped",
         type=Path,
-        default=None,
         metavar="FILE.tsv",
         help="also write every skipped entry and its reason to this file",
     )
     pre.add_argument(
         "--exclude",
         type=Path,
-        default=None,
         metavar="FILE.csv",
         help="leave out the photos this file lists (name,reason lines, e.g. the exclusions.csv of "
         "notebook 04's cleaner); each is reported as 'excluded by FILE'",
@@ -150,7 +145,6 @@ def build_parser() -> argparse.ArgumentParser:
     dl.add_argument("-o", "--output", type=Path, default=Path("data"), metavar="DIR", help="default data/")
     dl.add_argument(
         "--url",
-        default=None,
         help="download from this address instead (a mirror; also $DOGCAT_KAGGLE_URL / $DOGCAT_PETIMAGES_URL)",
     )
     dl.add_argument("--max-bytes", type=_positive_int, metavar="N", help="stop past N bytes (default 2e9)")
@@ -167,7 +161,6 @@ def build_parser() -> argparse.ArgumentParser:
     co.add_argument(
         "--csv",
         type=Path,
-        default=None,
         help="the CSV to upload (default: data/dogs-vs-cats.csv.zst of the repository, if there)",
     )
     co.set_defaults(func=cmd_colab)
@@ -197,7 +190,6 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument(
         "--max-minutes",
         type=_positive_float,
-        default=None,
         metavar="M",
         help="stop before an epoch that would end after M minutes of training; the best weights are kept",
     )
@@ -227,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="only the rows `dogcat train` held out for testing from this same CSV (use the same --seed)",
     )
     ev.add_argument("--seed", type=int, default=0, help="with --test-split: the seed of the training run")
-    ev.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the figures as JSON")
+    ev.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
     ev.set_defaults(func=cmd_evaluate)
 
     pr = sub.add_parser(
@@ -240,7 +232,6 @@ def build_parser() -> argparse.ArgumentParser:
         "-o",
         "--output",
         type=Path,
-        default=None,
         metavar="submission.csv",
         help="write Kaggle's submission, sorted by id: id,label with label 1 (dog) or 0 (cat), as the "
         "2013 competition scores accuracy",
@@ -262,9 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("model", metavar="MODEL", type=Path, help="a model.keras from `dogcat train`")
     ex.add_argument("photos", metavar="PHOTO", type=Path, nargs="+", help="photo files (JPEG, PNG, ...)")
     ex.add_argument("-o", "--output", type=Path, required=True, metavar="DIR", help="e.g. runs/inside")
-    ex.add_argument(
-        "--layer", default=None, help="the layer whose feature maps to read (default: the last conv block)"
-    )
+    ex.add_argument("--layer", help="the layer whose feature maps to read (default: the last conv block)")
     ex.add_argument("--alpha", type=_fraction, default=0.4, help="heatmap opacity, 0..1 (default 0.4)")
     ex.set_defaults(func=cmd_explain)
 
@@ -285,40 +274,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_preprocess(args: argparse.Namespace) -> int:
+    from .data.csvio import with_compression
     from .data.dataset import check_output_path, preprocess_to_csv
+    from .data.exclusions import read_exclusions
 
     if args.compress is not None:
-        from .data.csvio import with_compression
-
         args.output = with_compression(args.output, args.compress)
-    check_output_path(args.source, args.output, option="-o")  # preprocess_to_csv checks it too
-    if args.skipped is not None:
-        check_output_path(args.source, args.skipped, option="--skipped")
-        if args.skipped.resolve() == args.output.resolve():
-            raise DogcatError("--skipped and -o name the same file: choose two names")
-    exclusions = None
-    if args.exclude is not None:
-        from .data.exclusions import read_exclusions
-
-        for output, option in ((args.output, "-o"), (args.skipped, "--skipped")):
-            if output is not None:
-                check_not_an_input(output, [args.exclude], option=option)
-        exclusions = read_exclusions(args.exclude)
+    for output, option in ((args.output, "-o"), (args.skipped, "--skipped")):  # before reading anything
+        if output is not None:
+            check_output_path(args.source, output, option=option)  # preprocess_to_csv checks -o too
+            check_not_an_input(output, [args.exclude], option=option)
+    if args.skipped is not None and args.skipped.resolve() == args.output.resolve():
+        raise DogcatError("--skipped and -o name the same file: choose two names")
+    exclusions = read_exclusions(args.exclude) if args.exclude is not None else None
     start = time.perf_counter()
-    try:
-        result = preprocess_to_csv(
-            args.source,
-            args.output,
-            size=args.size,
-            color=args.color,
-            workers=args.workers,
-            limit=args.limit,
-            progress=not args.quiet,
-            seed=args.seed,
-            exclude=exclusions,
-        )
-    except OSError as exc:  # a full disk, a read-only folder, a file locked by another program
-        raise DogcatError(f"{exc.filename or args.output}: {exc.strerror or exc}") from exc
+    result = preprocess_to_csv(
+        args.source,
+        args.output,
+        size=args.size,
+        color=args.color,
+        workers=args.workers,
+        limit=args.limit,
+        progress=not args.quiet,
+        seed=args.seed,
+        exclude=exclusions,
+    )
     if args.skipped is not None:
         result.skipped.write_tsv(args.skipped)
     seconds = time.perf_counter() - start
@@ -544,15 +524,10 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as exc:  # a disk full, a permission denied: name the file, no traceback
             where = f"{exc.filename}: " if exc.filename else ""
             return _error(args.command, f"{where}{exc.strerror or exc}")
-        except KeyboardInterrupt:
-            print(f"dogcat {args.command}: interrupted; no file was left half-written", file=sys.stderr)
-            return 130
-        except Terminated as exc:
-            print(
-                f"dogcat {args.command}: stopped by {exc.name}; no file was left half-written",
-                file=sys.stderr,
-            )
-            return 128 + exc.signum
+        except (KeyboardInterrupt, Terminated) as exc:
+            how = f"stopped by {exc}" if isinstance(exc, Terminated) else "interrupted"
+            print(f"dogcat {args.command}: {how}; no file was left half-written", file=sys.stderr)
+            return 128 + getattr(exc, "signum", signal.SIGINT)
 
 
 if __name__ == "__main__":

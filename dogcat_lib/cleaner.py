@@ -7,9 +7,8 @@ first (notebook 04 ranks them with Keras' own loss). :class:`PhotoCleaner` shows
 at once, atomically, to an exclusions file that ``dogcat preprocess --exclude FILE`` honours.
 
 fastai's ``ImageClassifierCleaner`` does this for fastai's own data: this one reads the course's
-folder or zip. The buttons call plain methods (:meth:`PhotoCleaner.mark_wrong_label`,
-:meth:`~PhotoCleaner.next`...), so a script drives it too. Only APIs that ipywidgets 7 (Colab) and
-8 share are used; ipywidgets is imported when a cleaner is made, never at import time.
+folder or zip, and a script drives it too (each button calls a method). Only APIs that ipywidgets
+7 (Colab) and 8 share are used; ipywidgets is imported when a cleaner is made, never at import time.
 """
 
 from __future__ import annotations
@@ -32,12 +31,8 @@ from .plumbing.errors import MissingDependency
 
 def _png(image: np.ndarray) -> bytes:
     """PNG bytes of an RGB (H, W, 3) or gray (H, W) uint8 image."""
-    if image.ndim == 3:
-        image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
-    ok, buffer = cv2.imencode(".png", image)
-    if not ok:  # pragma: no cover - OpenCV always encodes a valid uint8 image
-        raise RuntimeError("OpenCV could not encode a PNG")
-    return buffer.tobytes()
+    bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 else image
+    return cv2.imencode(".png", bgr)[1].tobytes()  # a uint8 image always encodes
 
 
 class PhotoCleaner:

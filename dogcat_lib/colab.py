@@ -7,6 +7,7 @@ every form a student types (``dogcat/x.csv.zst``, ``MyDrive/dogcat/...``, ``My D
 network file system is slow), and outputs go to Drive, where they outlive the runtime. Locally a
 relative path means the repository's folder, wherever Jupyter was started. Nothing has to be
 published for Colab: ``dogcat colab`` builds the wheel the notebooks install from Drive.
+``google.colab.drive`` only mounts Drive: finding a student's file in it is ours.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .plumbing.atomic import atomic_output
+from .plumbing.atomic import atomic_path
 from .plumbing.errors import DatasetError, DogcatError
 from .plumbing.version import __version__
 
@@ -39,15 +40,14 @@ def drive_mount_point() -> Path:
 def drive_root(mount_point: Path | None = None) -> Path:
     """Drive's root folder (``.../MyDrive``), mounting Drive first when it is not (Colab asks once)."""
     mount_point = mount_point or drive_mount_point()
-    found = [mount_point / name for name in DRIVE_SPELLINGS if (mount_point / name).is_dir()]
-    if not found:
+    if not any((mount_point / name).is_dir() for name in DRIVE_SPELLINGS):
         from google.colab import drive  # only importable on Colab
 
         drive.mount(str(mount_point))
-        found = [mount_point / name for name in DRIVE_SPELLINGS if (mount_point / name).is_dir()]
-        if not found:
-            raise DatasetError(f"Google Drive was mounted at {mount_point} but holds no MyDrive folder")
-    return found[0]
+    for name in DRIVE_SPELLINGS:
+        if (mount_point / name).is_dir():
+            return mount_point / name
+    raise DatasetError(f"Google Drive was mounted at {mount_point} but holds no MyDrive folder")
 
 
 def repository_root() -> Path | None:
@@ -68,15 +68,11 @@ def project_path(path: str | os.PathLike) -> Path:
 
 def _drive_parts(path: Path) -> tuple[str, ...]:
     """The part of a typed Drive path below Drive's root: ``dogcat/x.csv`` for every spelling."""
-    parts = list(path.parts)
-    if path.is_absolute():
-        parts = parts[1:]
-    for prefix in ("content", "drive"):
-        if parts and parts[0] == prefix:
+    parts = path.parts[1:] if path.is_absolute() else path.parts
+    for prefixes in (("content",), ("drive",), DRIVE_SPELLINGS):
+        if parts and parts[0] in prefixes:
             parts = parts[1:]
-    if parts and parts[0] in DRIVE_SPELLINGS:
-        parts = parts[1:]
-    return tuple(parts)
+    return parts
 
 
 def candidate_paths(path: str | os.PathLike, *, colab: bool, root: Path | None = None) -> list[Path]:
@@ -105,15 +101,13 @@ def local_copy(path: Path, folder: Path | None = None) -> Path:
     """``path`` copied to the runtime's disk (atomically, once: a copy with the same size and
     modification time is reused; the temp folder by default)."""
     target = (folder or Path(tempfile.gettempdir()) / "dogcat-data") / path.name
-    source = path.stat()
-    if target.exists() and (target.stat().st_size, target.stat().st_mtime_ns) == (
-        source.st_size,
-        source.st_mtime_ns,
-    ):
-        return target
-    with open(path, "rb") as src, atomic_output(target) as out:
-        shutil.copyfileobj(src, out, 1 << 20)
-    os.utime(target, ns=(source.st_atime_ns, source.st_mtime_ns))
+
+    def stamp(file: Path) -> tuple[int, int]:
+        return file.stat().st_size, file.stat().st_mtime_ns
+
+    if not target.exists() or stamp(target) != stamp(path):
+        with atomic_path(target) as tmp:
+            shutil.copy2(path, tmp)  # the bytes and the modification time
     return target
 
 
@@ -153,8 +147,7 @@ def output_folder(
     """Where a run's files go. A relative ``out_dir`` is under ``MyDrive/dogcat/`` on Colab (it
     outlives the runtime, so training can resume after a disconnect) and under the repository
     locally (the current folder when the package is not run from one)."""
-    colab = in_colab() if colab is None else colab
-    if not colab:
+    if not (in_colab() if colab is None else colab):
         return project_path(out_dir)
     path = Path(os.path.expanduser(os.fspath(out_dir)))
     return path if path.is_absolute() else drive_root(mount_point) / COURSE_FOLDER / path
@@ -187,7 +180,7 @@ def build_wheel(out_dir: str | os.PathLike = "dist") -> Path:
     return wheel
 
 
-def upload_list(wheel: Path, csv: Path | None) -> str:
+def upload_list(wheel: Path, csv: Path) -> str:
     """The lines telling the student which files go into ``My Drive/dogcat/``, and what next."""
 
     def line(path: Path, what: str) -> str:
@@ -197,13 +190,12 @@ def upload_list(wheel: Path, csv: Path | None) -> str:
         f"Upload into Google Drive, folder My Drive/{COURSE_FOLDER}/ (create it):",
         line(wheel, "dogcat_lib"),
     ]
-    if csv is not None and csv.is_file():
+    if csv.is_file():
         lines.append(line(csv, "the photos from step one"))
     else:
-        where = f" (not found at {csv})" if csv is not None else ""
-        lines.append(f"  and the CSV from step one, e.g. data/dogs-vs-cats.csv.zst{where}")
+        lines.append(f"  and the CSV from step one, e.g. data/dogs-vs-cats.csv.zst (not found at {csv})")
     lines += [
         "Then open notebooks/02_train_colab.ipynb in Colab (File > Upload notebook) and run it:",
-        f'  CSV_PATH = "MyDrive/{COURSE_FOLDER}/{csv.name if csv else "dogs-vs-cats.csv.zst"}"',
+        f'  CSV_PATH = "MyDrive/{COURSE_FOLDER}/{csv.name}"',
     ]
     return "\n".join(lines)

@@ -54,19 +54,6 @@ def _show(ax, pixels: np.ndarray) -> None:
     ax.axis("off")
 
 
-def history_frame(history):
-    """One DataFrame row per epoch (``epoch`` from 1) of a training history in any of its forms:
-    Keras' ``History`` (``model.fit``'s), its ``history`` dict, or a DataFrame with an ``epoch``
-    column from 1 (:func:`~dogcat_lib.learn.training.read_history`'s)."""
-    import pandas as pd
-
-    frame = pd.DataFrame(getattr(history, "history", history)).copy()
-    if "epoch" not in frame:
-        epochs = getattr(history, "epoch", None)
-        frame.insert(0, "epoch", np.asarray(epochs) + 1 if epochs else np.arange(1, len(frame) + 1))
-    return frame
-
-
 def _pyplot():
     """matplotlib.pyplot with the Korean font set, imported on first use (import dogcat_lib stays light)."""
     import matplotlib.pyplot as plt
@@ -96,13 +83,18 @@ def plot_sample_grid(X, y, spec: ImageSpec | None = None, n: int = 6, names=None
 def plot_history(history, title: str = "", path: str | os.PathLike | None = None):
     """The course's curves side by side: accuracy and loss per epoch, training vs validation.
 
-    ``history``: what ``model.fit`` returns (a Keras ``History``), its ``.history`` dict, or
-    ``history.csv``'s DataFrame. The best validation-loss epoch is marked: where the two loss
-    curves part, the model starts to memorise.
+    ``history``: what ``model.fit`` returns (a Keras ``History``, epochs counted from 0), its
+    ``.history`` dict, or ``history.csv``'s DataFrame (an ``epoch`` column from 1). The best
+    validation-loss epoch is marked: where the two loss curves part, the model starts to memorise.
     """
+    import pandas as pd
+
     plt = _pyplot()
-    frame = history_frame(history)
-    epochs = frame["epoch"].to_numpy()
+    frame = pd.DataFrame(getattr(history, "history", history))
+    if "epoch" in frame:
+        epochs = frame["epoch"].to_numpy()
+    else:
+        epochs = np.asarray(getattr(history, "epoch", None) or range(len(frame))) + 1
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     for ax, metric, name in zip(axes, ("accuracy", "loss"), ("정확도", "손실"), strict=True):
         ax.plot(epochs, frame[metric], "o-", ms=3, label="훈련")

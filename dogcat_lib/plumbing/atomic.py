@@ -1,5 +1,8 @@
 """Atomic file output: a temp file in the destination's folder, renamed into place on success.
 
+No library does it for us: ``tempfile`` makes private (0600) files and knows nothing of links,
+devices or the output's own name, and ``os.replace`` is only the last step.
+
 A crash, a full disk or Ctrl-C never leaves half a file under the final name, and an existing
 file there is replaced only by a complete new one. Every file the package writes goes through
 :func:`atomic_output` (a file object) or :func:`atomic_path` (a path, for writers such as Keras
@@ -22,7 +25,6 @@ next write to that output; SIGTERM and SIGHUP clean up like Ctrl-C when the CLI 
 
 from __future__ import annotations
 
-import errno
 import os
 import re
 import secrets
@@ -31,7 +33,7 @@ import stat
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from .errors import DogcatError
@@ -57,127 +59,52 @@ def _temp_name(path: Path, token: str) -> str:
     return fit_name(f".{path.stem}", f".{token}.tmp{path.suffix}")
 
 
-def _temp_pattern(path: Path) -> re.Pattern:
-    head, _, tail = _temp_name(path, "\0" * 8).partition("\0" * 8)  # NUL is in no file name
-    return re.compile(rf"{re.escape(head)}[0-9a-f]{{8}}{re.escape(tail)}")
-
-
-def remove_stale_temps(path: str | os.PathLike, older_than: float = STALE_SECONDS) -> list[Path]:
+def remove_stale_temps(path: str | os.PathLike, older_than: float = STALE_SECONDS) -> None:
     """Remove our temp files for ``path`` (``.STEM.XXXXXXXX.tmpSUFFIX`` beside it) left by a killed run.
 
     Only names of exactly that pattern, regular files, not modified for ``older_than`` seconds
-    (a run writing the same output right now keeps its file). Returns what was removed.
+    (a run writing the same output right now keeps its file).
     """
     path = Path(path)
-    pattern = _temp_pattern(path)
-    removed = []
-    try:
-        entries = list(os.scandir(path.parent))
-    except OSError:
-        return removed
-    now = time.time()
-    for entry in entries:
-        if not pattern.fullmatch(entry.name):
-            continue
-        try:
-            info = entry.stat(follow_symlinks=False)
-            if stat.S_ISREG(info.st_mode) and now - info.st_mtime >= older_than:
-                os.unlink(entry.path)
-                removed.append(Path(entry.path))
-        except OSError:  # gone already, or held open by another program (Windows)
-            continue
-    return removed
-
-
-def _create_temp(path: Path) -> tuple[int, Path]:
-    """A new, exclusive temp file beside ``path`` ending in ``path``'s suffix, with the permissions a
-    normal file gets (0666 less the umask; ``tempfile.mkstemp`` would make it private, 0600)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    for _ in range(100):
-        tmp = path.with_name(_temp_name(path, secrets.token_hex(4)))
-        try:
-            return os.open(tmp, flags, 0o666), tmp
-        except FileExistsError:
-            continue
-        except OSError as exc:  # a folder we may not write to: name the output, not our temp file
-            raise OSError(exc.errno, exc.strerror, os.fspath(path)) from None
-    raise FileExistsError(errno.EEXIST, "could not create a temporary file beside it", str(path))
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISBLK(mode):
-        return "a block device (a disk)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
+    head, _, tail = _temp_name(path, "\0" * 8).partition("\0" * 8)  # NUL is in no file name
+    ours = re.compile(rf"{re.escape(head)}[0-9a-f]{{8}}{re.escape(tail)}")
+    with suppress(OSError):  # a folder we may not list
+        for entry in [entry for entry in os.scandir(path.parent) if ours.fullmatch(entry.name)]:
+            with suppress(OSError):  # gone already, or held open by another program (Windows)
+                info = entry.stat(follow_symlinks=False)
+                if stat.S_ISREG(info.st_mode) and time.time() - info.st_mtime >= older_than:
+                    os.unlink(entry.path)
 
 
 def output_target(path: str | os.PathLike) -> tuple[Path, bool]:
     """``(where to write, write_through)`` for an output named ``path`` (see the module's rules).
 
     ``write_through`` is True for an existing character device or pipe, which is opened and
-    written as it is. Raises DogcatError for a folder, a block device or a socket.
+    written as it is; otherwise the place is the file a link points to. Raises DogcatError for a
+    folder, a block device or a socket.
     """
     path = Path(path)
     try:
         mode = os.stat(path).st_mode  # follows links, /proc's /dev/stdout included
     except FileNotFoundError:
-        mode = None
-    except OSError as exc:  # a link loop, a folder we may not enter
-        raise OSError(exc.errno, exc.strerror, str(path)) from None
-    if mode is not None and (stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):
+        mode = stat.S_IFREG
+    if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
         return path, True
-    if mode is not None and not stat.S_ISREG(mode):
-        raise DogcatError(f"output {path} is {_kind(mode)}: give a file name")
-    if path.is_symlink():  # replace the file the link points to; the link stays a link
-        return Path(os.path.realpath(path)), False
-    return path, False
-
-
-def _named(exc: OSError, name: str | os.PathLike, tmp: Path | None = None) -> OSError:
-    """``exc`` naming ``name`` when it named our temp file or nothing (a failed write names no file)."""
-    if exc.filename is not None and (tmp is None or os.fspath(exc.filename) != os.fspath(tmp)):
-        return exc
-    named = OSError(exc.errno, exc.strerror or str(exc), os.fspath(name))
-    named.__cause__ = exc
-    return named
-
-
-class _NamedWriter:
-    """A binary file object whose write errors (a full disk, ``ulimit -f``) name the output."""
-
-    def __init__(self, raw, name: str | os.PathLike):
-        self._raw = raw
-        self._name = name
-
-    def write(self, data) -> int:
-        try:
-            return self._raw.write(data)
-        except OSError as exc:
-            raise _named(exc, self._name) from None
-
-    def flush(self) -> None:
-        try:
-            self._raw.flush()
-        except OSError as exc:
-            raise _named(exc, self._name) from None
-
-    def __getattr__(self, attr):
-        return getattr(self._raw, attr)
+    if not stat.S_ISREG(mode):
+        kind = {"d": "a folder", "b": "a block device (a disk)", "s": "a socket"}.get(stat.filemode(mode)[0])
+        raise DogcatError(f"output {path} is {kind or 'not a regular file'}: give a file name")
+    return Path(os.path.realpath(path)), False  # a link's target is replaced; the link stays
 
 
 @contextmanager
-def _removed_on_failure(tmp: Path, path: str | os.PathLike) -> Iterator[None]:
-    """Remove the temp file ``tmp`` if the block fails (Ctrl-C included); an OSError names ``path``."""
+def _errors_naming(path: str | os.PathLike, tmp: Path | None = None) -> Iterator[None]:
+    """An OSError inside names ``path`` where it named our temp file ``tmp`` or no file at all (a
+    failed write, ``ulimit -f``, a full disk at fsync)."""
     try:
         yield
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise _named(exc, path, tmp) from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+        if exc.filename is None or (tmp is not None and os.fspath(exc.filename) == os.fspath(tmp)):
+            raise OSError(exc.errno, exc.strerror or str(exc), os.fspath(path)) from None
         raise
 
 
@@ -189,23 +116,22 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     device or pipe the temp file sits in the system's temp folder and is copied through.
     """
     target, through = output_target(path)
-    if through:
-        fd, name = tempfile.mkstemp(suffix=Path(path).suffix, prefix=".dogcat.")
-        os.close(fd)
-        tmp = Path(name)
-    else:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_temps(target)
-        fd, tmp = _create_temp(target)
-        os.close(fd)
-    with _removed_on_failure(tmp, path):
-        yield tmp
-        if through:
-            with open(tmp, "rb") as src, open(target, "wb") as out:
-                shutil.copyfileobj(src, out, 1 << 20)
-            tmp.unlink()
-        else:
-            os.replace(tmp, target)
+    beside = Path(tempfile.gettempdir(), target.name) if through else target
+    tmp = beside.with_name(_temp_name(beside, secrets.token_hex(4)))
+    try:
+        with _errors_naming(path, tmp):
+            if not through:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                remove_stale_temps(target)
+            tmp.touch(exist_ok=False)  # 0666 less the umask, as any new file (mkstemp's are 0600)
+            yield tmp
+            if through:
+                with open(tmp, "rb") as src, open(target, "wb") as out:
+                    shutil.copyfileobj(src, out)
+            else:
+                os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 @contextmanager
@@ -217,21 +143,13 @@ def atomic_output(path: str | os.PathLike) -> Iterator:
     """
     target, through = output_target(path)
     if through:
-        try:
-            with open(target, "wb") as raw:
-                yield _NamedWriter(raw, path)
-        except OSError as exc:
-            raise _named(exc, path) from None
+        with _errors_naming(path), open(target, "wb") as out:
+            yield out
         return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(target)
-    fd, tmp = _create_temp(target)
-    with _removed_on_failure(tmp, path):
-        with os.fdopen(fd, "wb") as raw:
-            yield _NamedWriter(raw, path)
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.replace(tmp, target)
+    with atomic_path(path) as tmp, open(tmp, "wb") as out:
+        yield out
+        out.flush()
+        os.fsync(out.fileno())
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:

@@ -1,5 +1,7 @@
 """Ordered, bounded parallel map on threads: the one pattern the decoder, CSV writer and reader share.
 
+``ThreadPoolExecutor.map`` submits every item at once (its ``buffersize`` comes in Python 3.14).
+
 Threads, not processes: OpenCV, NumPy and zlib release the GIL for the heavy work, so threads
 use every core with nothing to pickle and no ``if __name__ == "__main__"`` guard needed on
 Windows or in Jupyter (where spawned processes cannot see a notebook's functions).

@@ -3,33 +3,23 @@
 ``dogcat evaluate model.keras data.csv --json model.keras`` would otherwise replace the model by
 its own metrics. Paths are compared resolved (symlinks followed, ``..`` removed) and, when both
 exist, as the same file on disk (a hard link, or another name for the same file on a
-case-insensitive disk).
+case-insensitive disk): ``os.path.samefile`` alone fails on an output that does not exist yet.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from contextlib import suppress
 from pathlib import Path
 
 from .errors import DogcatError
 
 
 def _same(a: Path, b: Path) -> bool:
-    try:
-        if a.exists() and b.exists():
-            return os.path.samefile(a, b)
-    except OSError:
-        pass
+    with suppress(OSError):  # one of them does not exist (yet)
+        return os.path.samefile(a, b)
     return a.resolve() == b.resolve()
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-    except ValueError:
-        return False
-    return True
 
 
 def check_not_an_input(
@@ -47,13 +37,10 @@ def check_not_an_input(
     scanned) next time.
     """
     out = Path(output)
-    for item in inputs:
-        if item is None:
-            continue
-        source = Path(item)
+    for source in (Path(item) for item in inputs if item is not None):
         if _same(out, source):
             raise DogcatError(f"{option} {out} is the input {source}: it would be overwritten; {fix}")
-        if source.is_dir() and _inside(out, source):
+        if source.is_dir() and out.resolve().is_relative_to(source.resolve()):
             raise DogcatError(
                 f"{option} {out} is inside the input folder {source}: write it elsewhere "
                 "(it would be read as input next time)"

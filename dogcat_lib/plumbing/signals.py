@@ -1,8 +1,9 @@
 """SIGTERM and SIGHUP end a command the way Ctrl-C does: temp files removed, nothing half-written.
 
-A killed job (``kill``, a batch system's time limit) or a closed terminal otherwise ends Python
-at once, and the atomic writers' temp files stay behind. Only the CLI installs these handlers
-(:func:`clean_exit_on_signals` in ``dogcat``'s ``main``); importing the package changes nothing.
+Python turns only SIGINT into an exception: a killed job (``kill``, a batch system's time limit)
+or a closed terminal otherwise ends it at once, and the atomic writers' temp files stay behind.
+Only the CLI installs these handlers (:func:`clean_exit_on_signals` in ``dogcat``'s ``main``);
+importing the package changes nothing.
 """
 
 from __future__ import annotations
@@ -18,24 +19,18 @@ class Terminated(BaseException):
     """Raised in the main thread by SIGTERM or SIGHUP, so every ``finally`` and ``with`` cleans up.
 
     A BaseException, like KeyboardInterrupt: ``except Exception`` in library code does not swallow it.
+    ``str(err)`` is the signal's name, ``err.signum`` its number.
     """
 
     def __init__(self, signum: int):
-        super().__init__(signum)
+        super().__init__(signal.Signals(signum).name)
         self.signum = signum
-
-    @property
-    def name(self) -> str:
-        return signal.Signals(self.signum).name
-
-
-def _ignore_unraisable(unraisable) -> None:
-    """After a stop signal: an object left half-built by the interruption (a progress bar whose
-    constructor was cut short) may fail in its ``__del__``; that is not the user's error line."""
 
 
 def _raise(signum, frame) -> None:
-    sys.unraisablehook = _ignore_unraisable  # the command is ending: one line, not a traceback
+    # The command is ending, in one line: an object left half-built by the interruption (a progress
+    # bar whose constructor was cut short) may fail in its __del__, and that is no traceback to show.
+    sys.unraisablehook = lambda unraisable: None
     raise Terminated(signum)
 
 
