@@ -115,3 +115,46 @@ def test_without_tensorflow_step_one_works_and_training_says_what_to_install(tmp
     assert run.stderr.strip().startswith("dogcat train: error: training needs TensorFlow")
     assert run.stderr.count("\n") == 1 and 'pip install "dogcat[train]"' in run.stderr
     assert not (tmp_path / "run").exists()
+
+
+#: Issue 17's bars for a thin library: lines as ``ruff format`` leaves them (docstrings included) and
+#: the names the notebooks and the CLI use.
+MAX_LINES, MAX_PUBLIC_NAMES = 4_800, 45
+
+
+def test_the_library_is_thin():
+    import dogcat_lib
+
+    lines = sum(len(path.read_text(encoding="utf-8").splitlines()) for path in PACKAGE.rglob("*.py"))
+    assert lines <= MAX_LINES, f"dogcat_lib is {lines:,} lines, more than {MAX_LINES:,}"
+    assert len(dogcat_lib.__all__) <= MAX_PUBLIC_NAMES, sorted(dogcat_lib.__all__)
+
+
+def test_the_image_size_is_written_only_in_imagespec():
+    """The course's 80 is ``COURSE.size``; everywhere else the size comes from an ImageSpec."""
+    found = [
+        f"{path.relative_to(PACKAGE)}:{node.lineno}"
+        for path in PACKAGE.rglob("*.py")
+        if path.name != "imagespec.py"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant) and type(node.value) is int and node.value == 80
+    ]
+    assert not found, f"a literal 80 outside imagespec.py: {found}"
+
+
+def test_the_learning_side_never_imports_figures_or_widgets():
+    """learn/ computes; plots.py draws and cleaner.py is a widget: only the CLI and notebooks join them."""
+    for name, path in modules().items():
+        if name.startswith("dogcat_lib.learn"):
+            imported = module_level_imports(name, path)
+            assert not imported & {"dogcat_lib.plots", "dogcat_lib.cleaner"}, f"{name} imports {imported}"
+
+
+def test_the_version_is_written_in_one_module():
+    assigned = [
+        path.relative_to(PACKAGE).as_posix()
+        for path in PACKAGE.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "__version__" for t in node.targets)
+    ]
+    assert assigned == ["plumbing/version.py"], assigned
