@@ -20,6 +20,7 @@ import argparse
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,7 +31,6 @@ from .plumbing.atomic import fit_name
 from .plumbing.errors import DogcatError
 from .plumbing.paths import check_not_an_input
 from .plumbing.quiet import native_stderr_silenced
-from .plumbing.signals import Terminated, clean_exit_on_signals
 from .plumbing.version import __version__
 
 
@@ -501,6 +501,25 @@ def _printable_names() -> Iterator[None]:
             stream.reconfigure(errors=errors)
 
 
+def _stop(signum: int, frame) -> NoReturn:
+    """SIGTERM (``kill``, a time limit) and SIGHUP (a closed terminal) end a command as Ctrl-C does:
+    Python raises only KeyboardInterrupt by itself, and every ``finally`` then removes its temp file."""
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+@contextmanager
+def _signals_stop_like_ctrl_c() -> Iterator[None]:
+    wanted = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    if threading.current_thread() is not threading.main_thread():  # only there can handlers be set
+        wanted = []
+    previous = {signum: signal.signal(signum, _stop) for signum in wanted}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 def _error(command: str, message: str) -> int:
     """Print ``dogcat COMMAND: error: MESSAGE`` as one line (a library's message may hold newlines)."""
     print(f"dogcat {command}: error: {' '.join(message.split())}", file=sys.stderr)
@@ -516,7 +535,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     quiet = os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3") >= "3"  # TensorFlow's own notices, from C++
-    with _printable_names(), clean_exit_on_signals(), native_stderr_silenced(quiet):
+    with _printable_names(), _signals_stop_like_ctrl_c(), native_stderr_silenced(quiet):
         try:
             return args.func(args)
         except DogcatError as exc:
@@ -524,10 +543,11 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as exc:  # a disk full, a permission denied: name the file, no traceback
             where = f"{exc.filename}: " if exc.filename else ""
             return _error(args.command, f"{where}{exc.strerror or exc}")
-        except (KeyboardInterrupt, Terminated) as exc:
-            how = f"stopped by {exc}" if isinstance(exc, Terminated) else "interrupted"
+        except KeyboardInterrupt as exc:
+            sys.unraisablehook = lambda unraisable: None  # an object cut short may fail in __del__
+            how = f"stopped by {exc}" if str(exc) else "interrupted"
             print(f"dogcat {args.command}: {how}; no file was left half-written", file=sys.stderr)
-            return 128 + getattr(exc, "signum", signal.SIGINT)
+            return 128 + (signal.Signals[str(exc)] if str(exc) else signal.SIGINT)
 
 
 if __name__ == "__main__":

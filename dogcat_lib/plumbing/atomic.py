@@ -19,8 +19,8 @@ What the output name already is decides how it is written:
 
 Errors name the output the caller asked for, never the hidden temp file. Temp files of ours that
 a killed run left beside an output (not modified for :data:`STALE_SECONDS`) are removed by the
-next write to that output; SIGTERM and SIGHUP clean up like Ctrl-C when the CLI runs
-(:func:`dogcat_lib.plumbing.signals.clean_exit_on_signals`).
+next write to that output; SIGTERM and SIGHUP clean up like Ctrl-C when the CLI runs (``dogcat``'s
+``main`` turns them into KeyboardInterrupt).
 """
 
 from __future__ import annotations
