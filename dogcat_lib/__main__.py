@@ -3,7 +3,7 @@
 argparse reads the options; what is ours is each command's checks before it writes anything, and
 every failure told in one line (argparse prints a usage block, Python a traceback).
 
-dogcat download -o data/                             # Kaggle's train.zip (or --source petimages)
+dogcat download -o data/                             # Kaggle's train.zip (a Kaggle account)
 dogcat preprocess train.zip -o dogs-vs-cats.csv      # step one of the course (notebook 01)
 dogcat sample -o runs/sample/train.zip               # a generated, Kaggle-like sample
 dogcat train dogs-vs-cats.csv -o runs/reference      # step two: the course's CNN (notebook 02)
@@ -134,18 +134,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     dl = sub.add_parser(
         "download",
-        help="the real photos: Kaggle's dogs-vs-cats (account) or Microsoft's PetImages (no account)",
+        help="the real photos: Kaggle's dogs-vs-cats (needs a Kaggle account)",
         description="Download (resumable, verified, atomic; skipped when already complete) into DIR and "
-        "print the path to preprocess. kaggle: needs a Kaggle API token (KAGGLE_API_TOKEN or "
+        "print the path to preprocess. Needs a Kaggle API token (KAGGLE_API_TOKEN or "
         "~/.kaggle/access_token; `kaggle auth login` or kaggle.json work too) and the competition's "
-        "rules accepted; gives DIR/train.zip and DIR/test1.zip. petimages: about 800 MB, "
-        "PetImages/Cat and PetImages/Dog, some files broken (preprocess skips them).",
+        "rules accepted; gives DIR/train.zip and DIR/test1.zip.",
     )
-    dl.add_argument("--source", choices=["kaggle", "petimages"], default="kaggle", help="default kaggle")
     dl.add_argument("-o", "--output", type=Path, default=Path("data"), metavar="DIR", help="default data/")
     dl.add_argument(
         "--url",
-        help="download from this address instead (a mirror; also $DOGCAT_KAGGLE_URL / $DOGCAT_PETIMAGES_URL)",
+        help="download from this address instead (a mirror; also $DOGCAT_KAGGLE_URL)",
     )
     dl.add_argument("--max-bytes", type=_positive_int, metavar="N", help="stop past N bytes (default 2e9)")
     dl.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -341,7 +339,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_download(args: argparse.Namespace) -> int:
     from .data.download import download_dataset
 
-    path = download_dataset(args.source, args.output, args.url, not args.quiet, args.max_bytes)
+    path = download_dataset(args.output, args.url, not args.quiet, args.max_bytes)
     print(f"{path} ({path.stat().st_size / 1e6:,.1f} MB) is ready; next:")
     print(f"  dogcat preprocess {path} -o {args.output / 'dogs-vs-cats.csv'}")
     return 0

@@ -291,7 +291,7 @@ def test_an_endless_body_stops_at_the_size_cap_and_keeps_nothing(hostile, tmp_pa
 
     hostile.routes["/endless.zip"] = ({}, endless, False)
     out = tmp_path / "data"
-    args = ["download", "--source", "petimages", "--url", hostile.url + "/endless.zip", "-o", str(out)]
+    args = ["download", "--url", hostile.url + "/endless.zip", "-o", str(out)]
     assert main([*args, "-q", "--max-bytes", "2000000"]) == 1
     err = one_error_line(capsys, "download")
     assert "2,000,000" in err and "--max-bytes" in err and "resume" not in err
@@ -299,7 +299,7 @@ def test_an_endless_body_stops_at_the_size_cap_and_keeps_nothing(hostile, tmp_pa
     hostile.routes["/huge.zip"] = ({"Content-Length": str(10**10)}, lambda: [b"PK"], True)
     start = time.monotonic()
     with pytest.raises(DogcatError, match="10,000,000,000 bytes"):  # refused from the header
-        download.download_dataset("petimages", out, url=hostile.url + "/huge.zip", progress=False)
+        download.download_dataset(out, url=hostile.url + "/huge.zip", progress=False)
     assert time.monotonic() - start < 5
 
 
