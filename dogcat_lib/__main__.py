@@ -98,12 +98,6 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--limit", type=_positive_int, help="a class-balanced subset of N photos")
     pre.add_argument("--seed", type=int, default=0, help="seed of the row shuffle and of --limit (default 0)")
     pre.add_argument(
-        "--skipped",
-        type=Path,
-        metavar="FILE.tsv",
-        help="also write every skipped entry and its reason to this file",
-    )
-    pre.add_argument(
         "--exclude",
         type=Path,
         metavar="FILE.csv",
@@ -278,12 +272,8 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
 
     if args.compress is not None:
         args.output = with_compression(args.output, args.compress)
-    for output, option in ((args.output, "-o"), (args.skipped, "--skipped")):  # before reading anything
-        if output is not None:
-            check_output_path(args.source, output, option=option)  # preprocess_to_csv checks -o too
-            check_not_an_input(output, [args.exclude], option=option)
-    if args.skipped is not None and args.skipped.resolve() == args.output.resolve():
-        raise DogcatError("--skipped and -o name the same file: choose two names")
+    check_output_path(args.source, args.output, option="-o")  # before reading anything
+    check_not_an_input(args.output, [args.exclude], option="-o")
     exclusions = read_exclusions(args.exclude) if args.exclude is not None else None
     start = time.perf_counter()
     result = preprocess_to_csv(
@@ -297,8 +287,6 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
         seed=args.seed,
         exclude=exclusions,
     )
-    if args.skipped is not None:
-        result.skipped.write_tsv(args.skipped)
     seconds = time.perf_counter() - start
     counts = result.class_counts
     size_mb = result.path.stat().st_size / 1e6
