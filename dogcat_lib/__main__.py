@@ -82,15 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         required=True,
         metavar="OUT.csv",
-        help="the CSV to write (.csv; .csv.zst or .csv.gz to compress)",
-    )
-    pre.add_argument(
-        "--compress",
-        nargs="?",
-        const="zstd",
-        choices=("zstd", "gzip"),
-        help="compress for the upload to Drive: zstd (the default: 1/3 of the size, fast) or gzip; "
-        "adds .zst / .gz to OUT unless it ends so already",
+        help="the CSV to write: .csv, or compressed for the upload to Drive, .csv.zst (zstd: 1/3 of the "
+        "size, fast) or .csv.gz",
     )
     pre.add_argument("--size", type=_positive_int, default=80, help="pixels a side (default 80)")
     pre.add_argument("--color", choices=("gray", "rgb"), default="gray", help="default gray")
@@ -266,12 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_preprocess(args: argparse.Namespace) -> int:
-    from .data.csvio import with_compression
     from .data.dataset import check_output_path, preprocess_to_csv
     from .data.exclusions import read_exclusions
 
-    if args.compress is not None:
-        args.output = with_compression(args.output, args.compress)
     check_output_path(args.source, args.output, option="-o")  # before reading anything
     check_not_an_input(args.output, [args.exclude], option="-o")
     exclusions = read_exclusions(args.exclude) if args.exclude is not None else None

@@ -39,17 +39,6 @@ def compression_of(path: str | os.PathLike) -> str | None:
     return next((kind for kind, suffix in COMPRESSED_SUFFIXES.items() if name.endswith(suffix)), None)
 
 
-def with_compression(path: str | os.PathLike, kind: str) -> Path:
-    """``path`` named for ``kind`` ("zstd" or "gzip") as ``dogcat preprocess --compress`` names it:
-    the suffix is added unless it is there; DatasetError if the name asks for the other one."""
-    path, current = Path(path), compression_of(path)
-    if current is None:
-        return path.with_name(path.name + COMPRESSED_SUFFIXES[kind])
-    if current != kind:
-        raise DatasetError(f"{path} is {current}, but --compress asks for {kind}")
-    return path
-
-
 def _token_table(terminator: bytes) -> np.ndarray:
     """uint32 per byte value: its decimal digits then ``terminator``, padded with NUL bytes."""
     table = np.zeros((256, 4), dtype=np.uint8)
