@@ -13,7 +13,6 @@ STAMP   := $(VENV)/.installed
 RUNS    := runs
 DATA    ?=
 TEST1   ?=
-FROM    ?= kaggle
 # Smoke runs for `make test` use tiny generated data; `make demo` a few hundred photos, a few epochs.
 DEMO_PER_CLASS ?= 200
 DEMO_EPOCHS ?= 30
@@ -36,8 +35,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[train,test,dev,app]"
 	@touch $(STAMP)
 
-data: $(STAMP)  ## download the real photos into data/: FROM=kaggle (an account) or FROM=petimages
-	$(BIN)/dogcat download --source $(FROM) -o data
+data: $(STAMP)  ## download Kaggle's real photos into data/ (a Kaggle account and API token)
+	$(BIN)/dogcat download -o data
 
 demo: $(STAMP)  ## photos -> CSV -> trained CNN end to end (generated sample, or DATA=path/to/train.zip)
 ifeq ($(strip $(DATA)),)

@@ -3,7 +3,7 @@
 argparse reads the options; what is ours is each command's checks before it writes anything, and
 every failure told in one line (argparse prints a usage block, Python a traceback).
 
-dogcat download -o data/                             # Kaggle's train.zip (or --source petimages)
+dogcat download -o data/                             # Kaggle's train.zip (a Kaggle account)
 dogcat preprocess train.zip -o dogs-vs-cats.csv      # step one of the course (notebook 01)
 dogcat sample -o runs/sample/train.zip               # a generated, Kaggle-like sample
 dogcat train dogs-vs-cats.csv -o runs/reference      # step two: the course's CNN (notebook 02)
@@ -82,27 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         required=True,
         metavar="OUT.csv",
-        help="the CSV to write (.csv; .csv.zst or .csv.gz to compress)",
-    )
-    pre.add_argument(
-        "--compress",
-        nargs="?",
-        const="zstd",
-        choices=("zstd", "gzip"),
-        help="compress for the upload to Drive: zstd (the default: 1/3 of the size, fast) or gzip; "
-        "adds .zst / .gz to OUT unless it ends so already",
+        help="the CSV to write: .csv, or compressed for the upload to Drive, .csv.zst (zstd: 1/3 of the "
+        "size, fast) or .csv.gz",
     )
     pre.add_argument("--size", type=_positive_int, default=80, help="pixels a side (default 80)")
     pre.add_argument("--color", choices=("gray", "rgb"), default="gray", help="default gray")
     pre.add_argument("--workers", type=_positive_int, help="decoding threads (default: all cores)")
     pre.add_argument("--limit", type=_positive_int, help="a class-balanced subset of N photos")
     pre.add_argument("--seed", type=int, default=0, help="seed of the row shuffle and of --limit (default 0)")
-    pre.add_argument(
-        "--skipped",
-        type=Path,
-        metavar="FILE.tsv",
-        help="also write every skipped entry and its reason to this file",
-    )
     pre.add_argument(
         "--exclude",
         type=Path,
@@ -134,18 +121,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     dl = sub.add_parser(
         "download",
-        help="the real photos: Kaggle's dogs-vs-cats (account) or Microsoft's PetImages (no account)",
+        help="the real photos: Kaggle's dogs-vs-cats (needs a Kaggle account)",
         description="Download (resumable, verified, atomic; skipped when already complete) into DIR and "
-        "print the path to preprocess. kaggle: needs a Kaggle API token (KAGGLE_API_TOKEN or "
+        "print the path to preprocess. Needs a Kaggle API token (KAGGLE_API_TOKEN or "
         "~/.kaggle/access_token; `kaggle auth login` or kaggle.json work too) and the competition's "
-        "rules accepted; gives DIR/train.zip and DIR/test1.zip. petimages: about 800 MB, "
-        "PetImages/Cat and PetImages/Dog, some files broken (preprocess skips them).",
+        "rules accepted; gives DIR/train.zip and DIR/test1.zip.",
     )
-    dl.add_argument("--source", choices=["kaggle", "petimages"], default="kaggle", help="default kaggle")
     dl.add_argument("-o", "--output", type=Path, default=Path("data"), metavar="DIR", help="default data/")
     dl.add_argument(
         "--url",
-        help="download from this address instead (a mirror; also $DOGCAT_KAGGLE_URL / $DOGCAT_PETIMAGES_URL)",
+        help="download from this address instead (a mirror; also $DOGCAT_KAGGLE_URL)",
     )
     dl.add_argument("--max-bytes", type=_positive_int, metavar="N", help="stop past N bytes (default 2e9)")
     dl.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -274,18 +259,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_preprocess(args: argparse.Namespace) -> int:
-    from .data.csvio import with_compression
     from .data.dataset import check_output_path, preprocess_to_csv
     from .data.exclusions import read_exclusions
 
-    if args.compress is not None:
-        args.output = with_compression(args.output, args.compress)
-    for output, option in ((args.output, "-o"), (args.skipped, "--skipped")):  # before reading anything
-        if output is not None:
-            check_output_path(args.source, output, option=option)  # preprocess_to_csv checks -o too
-            check_not_an_input(output, [args.exclude], option=option)
-    if args.skipped is not None and args.skipped.resolve() == args.output.resolve():
-        raise DogcatError("--skipped and -o name the same file: choose two names")
+    check_output_path(args.source, args.output, option="-o")  # before reading anything
+    check_not_an_input(args.output, [args.exclude], option="-o")
     exclusions = read_exclusions(args.exclude) if args.exclude is not None else None
     start = time.perf_counter()
     result = preprocess_to_csv(
@@ -299,8 +277,6 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
         seed=args.seed,
         exclude=exclusions,
     )
-    if args.skipped is not None:
-        result.skipped.write_tsv(args.skipped)
     seconds = time.perf_counter() - start
     counts = result.class_counts
     size_mb = result.path.stat().st_size / 1e6
@@ -341,7 +317,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_download(args: argparse.Namespace) -> int:
     from .data.download import download_dataset
 
-    path = download_dataset(args.source, args.output, args.url, not args.quiet, args.max_bytes)
+    path = download_dataset(args.output, args.url, not args.quiet, args.max_bytes)
     print(f"{path} ({path.stat().st_size / 1e6:,.1f} MB) is ready; next:")
     print(f"  dogcat preprocess {path} -o {args.output / 'dogs-vs-cats.csv'}")
     return 0

@@ -151,7 +151,7 @@ def test_offline_is_one_clear_error(tmp_path):
 
 
 def petimages_zip() -> bytes:
-    """A small zip laid out like Microsoft's: PetImages/Cat/N.jpg and PetImages/Dog/N.jpg."""
+    """A zip of photos, but not Kaggle's: laid out like Microsoft's PetImages/Cat/N.jpg and Dog/N.jpg."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
         zf.writestr("PetImages/Cat/0.jpg", jpeg(0, 0))
@@ -183,31 +183,11 @@ def test_cli_downloads_kaggles_bundle_from_a_mirror_and_takes_train_zip_out(
     assert len(server.requests) == 1
 
 
-def test_cli_petimages_url_option_and_404(server, tmp_path, capsys):
-    server.files["/pets.zip"] = petimages_zip()
-    out = tmp_path / "data"
-    assert (
-        main(["download", "--source", "petimages", "--url", server.url + "/pets.zip", "-o", str(out), "-q"])
-        == 0
-    )
-    assert (out / "kagglecatsanddogs_5340.zip").read_bytes() == server.files["/pets.zip"]
-    assert (
-        main(
-            [
-                "download",
-                "--source",
-                "petimages",
-                "--url",
-                server.url + "/gone.zip",
-                "-o",
-                str(tmp_path / "x"),
-            ]
-        )
-        == 1
-    )
+def test_cli_url_404_is_one_line_naming_the_other_way(server, tmp_path, capsys):
+    assert main(["download", "--url", server.url + "/gone.zip", "-o", str(tmp_path / "x")]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("dogcat download: error: download of http://127.0.0.1") and "HTTP 404" in err
-    assert "\n" not in err and "DOGCAT_PETIMAGES_URL" in err
+    assert "\n" not in err and "DOGCAT_KAGGLE_URL" in err
 
 
 def test_kaggle_with_credentials_uses_the_kaggle_package(tmp_path, monkeypatch, photo_zip):
@@ -234,11 +214,11 @@ def test_kaggle_with_credentials_uses_the_kaggle_package(tmp_path, monkeypatch, 
     monkeypatch.delenv("DOGCAT_KAGGLE_URL", raising=False)
     monkeypatch.setenv("KAGGLE_USERNAME", "me")
     monkeypatch.setenv("KAGGLE_KEY", "abc")
-    train_zip = download_dataset("kaggle", tmp_path / "data", progress=False)
+    train_zip = download_dataset(tmp_path / "data", progress=False)
     assert calls == ["authenticate", "dogs-vs-cats"]
     assert train_zip == tmp_path / "data" / "train.zip" and zipfile.is_zipfile(train_zip)
     train_zip.unlink()  # an extraction that did not finish: the bundle is reused, not downloaded again
-    assert download_dataset("kaggle", tmp_path / "data", progress=False) == train_zip
+    assert download_dataset(tmp_path / "data", progress=False) == train_zip
     assert calls == ["authenticate", "dogs-vs-cats"] and zipfile.is_zipfile(train_zip)
 
 
@@ -254,39 +234,28 @@ def one_line_error(capsys, command: str = "download") -> str:
 HTML = b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>Please sign in</body></html>\n"
 
 
-def test_petimages_url_of_an_html_page_is_refused_and_not_kept(server, tmp_path, capsys):
+def test_a_url_of_an_html_page_is_refused_and_not_kept(server, tmp_path, capsys):
     server.files["/page"] = HTML
     out = tmp_path / "data"
-    args = ["download", "--source", "petimages", "--url", server.url + "/page", "-o", str(out), "-q"]
+    args = ["download", "--url", server.url + "/page", "-o", str(out), "-q"]
     assert main(args) == 1
     err = one_line_error(capsys)
     assert "HTML" in err and "not a zip" in err
     assert not out.exists() or list(out.iterdir()) == []
 
 
-def test_petimages_zip_without_its_folders_is_refused(server, tmp_path, capsys):
-    server.files["/pets.zip"] = kaggle_bundle(b"not the photos")
-    out = tmp_path / "data"
-    args = ["download", "--source", "petimages", "--url", server.url + "/pets.zip", "-o", str(out), "-q"]
-    assert main(args) == 1
-    assert "PetImages/Cat/" in one_line_error(capsys)
-    assert not (out / "kagglecatsanddogs_5340.zip").exists()
-
-
-def test_a_file_already_there_that_is_not_the_download_is_never_replaced(server, tmp_path, capsys):
+def test_a_file_already_there_that_is_not_the_download_is_never_replaced(server, tmp_path, photo_zip, capsys):
     out = tmp_path / "data"
     out.mkdir()
-    (out / "kagglecatsanddogs_5340.zip").write_bytes(HTML)  # an older version's, or the user's own
-    server.files["/pets.zip"] = petimages_zip()
-    args = ["download", "--source", "petimages", "--url", server.url + "/pets.zip", "-o", str(out), "-q"]
+    (out / "dogs-vs-cats.zip").write_bytes(HTML)  # an older version's, or the user's own
+    server.files["/d.zip"] = kaggle_bundle(photo_zip.read_bytes())
+    args = ["download", "--url", server.url + "/d.zip", "-o", str(out), "-q"]
     assert main(args) == 1
-    assert "kagglecatsanddogs_5340.zip: exists and is not the download (an HTML page" in one_line_error(
-        capsys
-    )
-    assert (out / "kagglecatsanddogs_5340.zip").read_bytes() == HTML
-    (out / "kagglecatsanddogs_5340.zip").unlink()  # moved away by the user: now it downloads
+    assert "dogs-vs-cats.zip: exists and is not the download (an HTML page" in one_line_error(capsys)
+    assert (out / "dogs-vs-cats.zip").read_bytes() == HTML
+    (out / "dogs-vs-cats.zip").unlink()  # moved away by the user: now it downloads
     assert main(args) == 0
-    assert (out / "kagglecatsanddogs_5340.zip").read_bytes() == server.files["/pets.zip"]
+    assert (out / "dogs-vs-cats.zip").read_bytes() == server.files["/d.zip"]
 
 
 def test_a_body_cut_short_without_a_length_never_gets_the_final_name(server, tmp_path, photo_zip, capsys):
@@ -353,7 +322,7 @@ def test_a_server_that_trickles_is_given_up_on(server, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("url", ["not-a-url", "http://[::1", "ftp://example.com/x.zip"])
 def test_a_malformed_url_is_one_line(tmp_path, capsys, url):
-    assert main(["download", "--source", "petimages", "--url", url, "-o", str(tmp_path / "d")]) == 1
+    assert main(["download", "--url", url, "-o", str(tmp_path / "d")]) == 1
     assert "--url" in one_line_error(capsys)
     assert not (tmp_path / "d").exists()
 
@@ -467,7 +436,7 @@ def test_no_kaggle_credentials_is_one_line_naming_every_way(fake_kaggle, tmp_pat
     captured = capsys.readouterr()
     err = captured.err.strip()
     assert err.startswith("dogcat download: error: ") and "\n" not in err
-    for needed in ("KAGGLE_API_TOKEN", "access_token", "Generate New Token", "rules", "petimages"):
+    for needed in ("KAGGLE_API_TOKEN", "access_token", "Generate New Token", "rules", "PetImages"):
         assert needed in err
     assert captured.out == ""  # the client's own help text is not printed above it
 

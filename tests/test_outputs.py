@@ -110,7 +110,7 @@ def test_train_never_overwrites_its_csv(tiny_csv, tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir()) == ["history.csv"]
 
 
-def test_preprocess_skipped_list_never_overwrites_the_source(small_source, tmp_path, capsys):
+def test_preprocess_output_never_overwrites_the_source(small_source, tmp_path, capsys):
     source_zip = tmp_path / "train.zip"
     with zipfile.ZipFile(source_zip, "w") as zf:
         for photo in sorted(small_source.iterdir()):
@@ -121,7 +121,7 @@ def test_preprocess_skipped_list_never_overwrites_the_source(small_source, tmp_p
         link.symlink_to(source_zip)
     except (OSError, NotImplementedError):
         pytest.skip("creating symlinks is not allowed here")
-    args = ["preprocess", str(source_zip), "-o", str(tmp_path / "d.csv"), "--skipped", str(link), "-q"]
+    args = ["preprocess", str(source_zip), "-o", str(link), "-q"]
     assert main(args) == 1
     one_line_error(capsys, "preprocess")
     assert source_zip.read_bytes() == before

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gzip
 import os
-import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -38,17 +37,6 @@ def compression_of(path: str | os.PathLike) -> str | None:
     """The compression a CSV name asks for: "gzip" (.gz), "zstd" (.zst) or None (plain)."""
     name = Path(path).name.lower()
     return next((kind for kind, suffix in COMPRESSED_SUFFIXES.items() if name.endswith(suffix)), None)
-
-
-def with_compression(path: str | os.PathLike, kind: str) -> Path:
-    """``path`` named for ``kind`` ("zstd" or "gzip") as ``dogcat preprocess --compress`` names it:
-    the suffix is added unless it is there; DatasetError if the name asks for the other one."""
-    path, current = Path(path), compression_of(path)
-    if current is None:
-        return path.with_name(path.name + COMPRESSED_SUFFIXES[kind])
-    if current != kind:
-        raise DatasetError(f"{path} is {current}, but --compress asks for {kind}")
-    return path
 
 
 def _token_table(terminator: bytes) -> np.ndarray:
@@ -137,8 +125,8 @@ def read_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     """Read the course's CSV into ``X`` (N, D) uint8 and ``y`` (N,) uint8, validating every value.
 
     Accepts what :func:`write_csv` and the course's pandas code write: the ``label`` column first
-    or last, ``\\n`` or ``\\r\\n`` line ends, plain, gzip, zstd, or a zip holding that one CSV.
-    Raises :class:`DatasetError` naming the row and column and the fix for: an empty file, no
+    or last, ``\\n`` or ``\\r\\n`` line ends, plain, gzip or zstd. Raises :class:`DatasetError`
+    naming the row and column and the fix for: a zip (to unzip first), an empty file, no
     ``label`` column, pixel columns not named 0..D-1 (an index column, say), a row with the wrong
     number of fields, a value that is not an integer 0..255, a label other than 0/1, a header with
     no rows, or a damaged or cut compressed file. Notebook 02, section 1.
@@ -162,7 +150,7 @@ def read_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
                 _line_blocks(stream, rest, columns, path), columns, label_at, path
             ):
                 rows.append(X_part, y_part)
-    except (OSError, EOFError, zipfile.BadZipFile, zstandard.ZstdError) as exc:  # gzip's errors are OSErrors
+    except (OSError, EOFError, zstandard.ZstdError) as exc:  # gzip's errors are OSErrors
         where = f" after data row {rows.n:,}" if rows is not None else ""
         raise DatasetError(f"{path} is damaged{where} ({exc}); re-create or re-upload it") from exc
     if rows.n == 0:
@@ -174,7 +162,7 @@ def _open_csv_stream(path: Path):
     """(a binary stream of the CSV's text, a bound of its size for the buffer) by the first bytes.
 
     Every stream inflates at most what is asked of it; the bound comes from the file's own size,
-    never from what a gzip trailer or a zip header claims, and the buffer grows if it was short.
+    never from what a gzip trailer claims, and the buffer grows if it was short.
     """
     size = path.stat().st_size
     with open(path, "rb") as probe:
@@ -185,8 +173,11 @@ def _open_csv_stream(path: Path):
         _check_zstd_frames(path)
         reader = zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), read_across_frames=True)  # noqa: SIM115
         return reader, _RATIO * size
-    if magic == b"PK\x03\x04":
-        return _zipped_csv(path), _RATIO * size
+    if magic == b"PK\x03\x04":  # how a zip starts: Windows' "Compressed folder" of the CSV, say
+        raise DatasetError(
+            f"{path} is a zip, not a CSV: unzip it and give the .csv inside "
+            "(a zip of photos: make the CSV of it with `dogcat preprocess`)"
+        )
     return open(path, "rb"), size
 
 
@@ -231,19 +222,6 @@ def _check_zstd_frames(path: Path) -> None:
                 raise EOFError("the zstd file ends inside a frame (truncated)")
 
 
-def _zipped_csv(path: Path):
-    """The one CSV inside a zip (Windows' "Compressed folder" of the upload), streamed."""
-    with zipfile.ZipFile(path) as archive:
-        files = [i for i in archive.infolist() if not i.is_dir() and not i.filename.startswith("__MACOSX/")]
-        if len(files) != 1 or not files[0].filename.lower().endswith(".csv"):
-            names = ", ".join(i.filename for i in files[:3]) + (", ..." if len(files) > 3 else "")
-            raise DatasetError(
-                f"{path} is a zip of {len(files)} file(s) ({names}), not of one .csv: upload the "
-                ".csv.zst that `dogcat preprocess --compress` writes (no need to zip it)"
-            )
-        return archive.open(files[0])  # the member stays readable after the archive is closed
-
-
 def _read_header(stream, path: Path) -> bytes:
     """The first block, extended until it holds the header's line end (at most 16 MB)."""
     head = stream.read(_READ_BLOCK)
@@ -251,7 +229,7 @@ def _read_header(stream, path: Path) -> bytes:
         raise DatasetError(f"{path} is empty: expected a header `label,0,1,...` and one row per photo")
     while b"\n" not in head and (more := stream.read(_READ_BLOCK)):
         head += more
-        if len(head) > _MAX_HEADER_BYTES:  # a photo or a zip passed by mistake, say
+        if len(head) > _MAX_HEADER_BYTES:  # a photo passed by mistake, say
             raise DatasetError(
                 f"{path} is not a CSV: no header line in its first {_MAX_HEADER_BYTES >> 20} MB"
             )

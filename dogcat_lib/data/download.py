@@ -1,10 +1,10 @@
-"""Get the real photos (``dogcat download``): Kaggle's competition files or Microsoft's PetImages.
+"""Get the real photos (``dogcat download``): Kaggle's competition files.
 
 Every download streams to ``NAME.part`` beside the target with a progress bar, resumes an
 interrupted ``.part`` with an HTTP Range request where the server allows it, checks the size
-(and a SHA-256 where one is known) and what the zip holds (PetImages/Cat and PetImages/Dog, or
-Kaggle's train.zip of cat.N.jpg / dog.N.jpg), and only then renames the file into place: the
-final name never holds half a file or an HTML page. A complete file is not downloaded again;
+(and a SHA-256 where one is known) and what the zip holds (Kaggle's train.zip of cat.N.jpg /
+dog.N.jpg), and only then renames the file into place: the final name never holds half a file
+or an HTML page. A complete file is not downloaded again;
 a file of that name that fails the same check is not the download: refused, never replaced.
 A server silent for :data:`STALL_SECONDS`, or sending less than :data:`MIN_RATE` bytes a second
 over that long, is given up on (the ``.part`` is kept to resume); a download past ``max_bytes``
@@ -42,16 +42,10 @@ _USER_AGENT = "dogcat-course-downloader"
 #: for STALL_SECONDS (the first one included), is stopped: an answer within 20 s.
 MIN_RATE = 1024
 STALL_SECONDS = 10.0
-MAX_BYTES = 2_000_000_000  # the default size cap: both data sets are under 1 GB
+MAX_BYTES = 2_000_000_000  # the default size cap: Kaggle's bundle is under 1 GB
 _CUT_ZIP = "a damaged or incomplete zip"  # what describe_content calls a zip that ends early
 _KAGGLE_PHOTO = re.compile(r"(cat|dog)\.\d+\.(jpe?g|png)", re.IGNORECASE)
 
-
-# Microsoft's Kaggle Cats and Dogs dataset (the Keras "image classification from scratch" example's
-# download): PetImages/Cat/*.jpg and PetImages/Dog/*.jpg, about 800 MB, no account needed.
-PETIMAGES_URL = "https://download.microsoft.com/download/3/E/1/3E1C3F21-ECDB-4869-8368-6DEBA77B919F/kagglecatsanddogs_5340.zip"
-PETIMAGES_ZIP = "kagglecatsanddogs_5340.zip"
-PETIMAGES_URL_ENV = "DOGCAT_PETIMAGES_URL"  # a mirror of it to use instead
 KAGGLE_COMPETITION = "dogs-vs-cats"
 KAGGLE_ZIP = "dogs-vs-cats.zip"  # what the Kaggle API downloads: train.zip, test1.zip, sampleSubmission.csv
 KAGGLE_URL_ENV = "DOGCAT_KAGGLE_URL"  # a mirror of dogs-vs-cats.zip (or of train.zip) to use instead
@@ -61,7 +55,8 @@ KAGGLE_SETUP = (
     "the Kaggle client found no login: on https://www.kaggle.com/settings (API) click "
     '"Generate New Token", then set KAGGLE_API_TOKEN to it or save it as ~/.kaggle/access_token '
     "(or run `kaggle auth login`; an older kaggle.json also works), and accept the competition's "
-    f"rules at {KAGGLE_RULES}. No account? `dogcat download --source petimages` needs none."
+    f"rules at {KAGGLE_RULES}. No account? Microsoft's PetImages zip needs none: download it in a browser "
+    "(the README gives the link) and `dogcat preprocess` it."
 )
 
 
@@ -102,14 +97,6 @@ def _zip_names(path: Path, label: str) -> list[str]:
             return [info.filename for info in infos]
     except (zipfile.BadZipFile, OSError, EOFError):
         raise DogcatError(f"{label} is {describe_content(path)}") from None
-
-
-def verify_petimages(path: Path, label: str) -> None:
-    """DogcatError unless ``path`` is a zip holding PetImages/Cat/ and PetImages/Dog/ (Microsoft's)."""
-    names = _zip_names(path, label)
-    for folder in ("PetImages/Cat/", "PetImages/Dog/"):
-        if not any(name.startswith(folder) for name in names):
-            raise DogcatError(f"{label} is a zip without {folder}: it is not Microsoft's PetImages zip")
 
 
 def verify_kaggle(path: Path, label: str, photos_only: bool = False) -> None:
@@ -171,7 +158,7 @@ def download_file(
 
     ``size``/``sha256``: what the file must be (checked when given; the server's own length is
     always checked). ``verify(path, label)``: raises DogcatError unless the file holds what it
-    should (e.g. :func:`verify_petimages`), on the download before its rename and on a file already
+    should (e.g. :func:`verify_kaggle`), on the download before its rename and on a file already
     at ``dest``. Every DogcatError names the URL, what went wrong and ``fix`` (e.g. which option or
     environment variable sets another URL). ``timeout``: default STALL_SECONDS.
     """
@@ -273,7 +260,7 @@ def _kaggle_error(exc: BaseException) -> DogcatError:
     if status is None and ("ConnectionError" in names or "Timeout" in names or "gaierror" in names):
         return DogcatError(
             f"cannot reach Kaggle ({type(exc).__name__}): check the internet connection, then run the "
-            "same command again (or `dogcat download --source petimages`)"
+            "same command again"
         )
     where = f" (HTTP {status})" if status else ""
     return DogcatError(f"Kaggle download failed{where}: {type(exc).__name__}: {text[:200]}")
@@ -342,34 +329,24 @@ def _chosen_url(url: str | None, env: str) -> str | None:
 
 
 def download_dataset(
-    source: str = "kaggle",
     out_dir: str | os.PathLike = "data",
     url: str | None = None,
     progress: bool = True,
     max_bytes: int | None = None,
 ) -> Path:
-    """Download the photos into ``out_dir``; returns the zip to preprocess.
+    """Download Kaggle's photos into ``out_dir``; returns the zip to preprocess, ``out_dir/train.zip``.
 
-    ``kaggle``: the competition's ``dogs-vs-cats.zip`` through the kaggle package (it logs in by
+    The competition's ``dogs-vs-cats.zip`` comes through the kaggle package (it logs in by
     itself; or from ``url`` / ``$DOGCAT_KAGGLE_URL``), then its ``train.zip`` and ``test1.zip``
-    are taken out: returns ``out_dir/train.zip``. ``petimages``: Microsoft's zip from ``url`` /
-    ``$DOGCAT_PETIMAGES_URL`` / the official address: returns it (``dogcat preprocess`` reads its
-    ``PetImages/Cat`` and ``PetImages/Dog`` folders in place). Every zip is checked for what it
-    must hold before it gets its final name, which says what it is (never the URL's last part);
-    ``max_bytes`` (default :data:`MAX_BYTES`) caps a download's size.
+    are taken out. Every zip is checked for what it must hold before it gets its final name,
+    which says what it is (never the URL's last part); ``max_bytes`` (default :data:`MAX_BYTES`)
+    caps a download's size.
     """
     out = Path(out_dir)
-    if source not in ("kaggle", "petimages"):
-        raise DogcatError(f"unknown source {source!r}: choose kaggle or petimages")
-    chosen = _chosen_url(url, PETIMAGES_URL_ENV if source == "petimages" else KAGGLE_URL_ENV)
+    chosen = _chosen_url(url, KAGGLE_URL_ENV)
     if out.exists() and not out.is_dir():
         raise DogcatError(f"-o {out} is a file: give the folder to download into (default data/)")
     options = {"progress": progress, "max_bytes": max_bytes or MAX_BYTES}
-    if source == "petimages":
-        fix = f"Another address: --url URL or {PETIMAGES_URL_ENV}; or download it by hand into {out}/."
-        return download_file(
-            chosen or PETIMAGES_URL, out / PETIMAGES_ZIP, fix=fix, verify=verify_petimages, **options
-        ).path
     bundle = out / KAGGLE_ZIP
     if _already(out / "train.zip", _verify_photos):
         return out / "train.zip"  # already downloaded and taken out

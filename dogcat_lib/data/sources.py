@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from ..plumbing.atomic import atomic_write_bytes
 from ..plumbing.errors import DatasetError, ImageError
 from .images import MAX_FILE_BYTES, open_regular, read_file_bytes, too_large
 
@@ -44,19 +43,6 @@ class SkipReport:
             return "skipped 0"
         parts = "; ".join(f"{n} x {reason}" for reason, n in self.counts().items())
         return f"skipped {len(self.items)}: {parts}"
-
-    def write_tsv(self, path: str | os.PathLike) -> Path:
-        """Every skipped entry and its reason as ``name<TAB>reason`` lines (UTF-8, atomically).
-
-        Tabs, line ends and backslashes in names are escaped (``\\t``, ``\\n``, ``\\\\``), and a
-        name that is not valid UTF-8 (a byte such as 0xff from an old file system) is written as
-        ``\\udcff``: one entry per line, always.
-        """
-        escape = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-        lines = "".join(
-            f"{name.translate(escape)}\t{reason.translate(escape)}\n" for name, reason in self.items
-        )
-        return atomic_write_bytes(path, ("name\treason\n" + lines).encode("utf-8", "backslashreplace"))
 
     def __len__(self) -> int:
         return len(self.items)
