@@ -32,6 +32,7 @@ def load(name: str) -> dict:
 def _source(results: dict, file: str, korean: bool = False, command: str = "make bench") -> str:
     where = f"{results['machine']}, {results['date'][:10]}"
     if korean:
+        where = re.sub(r"(\d+) cores", r"CPU 코어 \1개", where)
         return f"*`{command}`로 잰 값: {where}; `bench/results/{file}`.*"
     return f"*Measured by `{command}` on {where}; `bench/results/{file}`.*"
 
@@ -140,7 +141,7 @@ def _stopped_by(reason: str, korean: bool) -> str:
 def accuracy(korean: bool = False) -> str:
     """The course's recipe against the improved CNN under one budget."""
     results = load("accuracy")
-    names = {"reference": "기준 (reference)", "improved": "개선 (improved)"} if korean else {}
+    names = {"reference": "강의의 CNN (reference)", "improved": "개선한 CNN (improved)"} if korean else {}
     if korean:
         header = "| 모델 | 테스트 정확도 | 테스트 손실 | 에포크 (멈춘 이유) | 최고 에포크 |"
     else:
@@ -157,7 +158,7 @@ def accuracy(korean: bool = False) -> str:
     split = " / ".join(f"{n:,}" for n in runs[0]["splits"].values())
     if korean:
         note = (f"실제 샘플, 훈련 / 검증 / 테스트 {split}장, 모델마다 {minutes}분 학습 한도, 조기 종료 "
-                f"(검증 손실); 개선 - 기준: {gain:+.1f}%p.")  # fmt: skip
+                f"(검증 손실); 개선한 CNN - 강의의 CNN: {gain:+.1f}%p.")  # fmt: skip
     else:
         note = (f"Real sample, train / val / test {split} photos, {minutes} minutes of training at most "
                 f"for each, early stopping on val loss; "
