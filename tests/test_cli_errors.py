@@ -127,3 +127,14 @@ def test_no_tensorflow_start_up_notes_above_the_error_line(tmp_path):
     )  # fmt: skip
     assert run.returncode == 1
     assert run.stderr.count("\n") == 1 and run.stderr.startswith("dogcat evaluate: error: "), run.stderr
+
+
+def test_tensorflow_warnings_after_the_quiet_import_still_print(tmp_path):
+    """The C++ notes are dropped while TensorFlow imports; its Python logger, made then, must still write to
+    the real stderr afterwards (it held the block's stream, closed on exit: 'Bad file descriptor')."""
+    pytest.importorskip("tensorflow")
+    code = "import dogcat_lib.learn, tensorflow as tf; tf.get_logger().warning('a warning after the import')"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env,
+                         timeout=300)  # fmt: skip
+    assert "a warning after the import" in run.stderr and "Logging error" not in run.stderr, run.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -38,7 +39,13 @@ def native_stderr_silenced(enabled: bool = True) -> Iterator[None]:
         yield
     finally:
         if redirected:
-            sys.stderr.flush()
+            inside = sys.stderr
+            inside.flush()
             sys.stderr = python_stderr
+            # a logger made inside (TensorFlow's, at import) holds the block's stream: give it the real one
+            for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
+                for handler in getattr(logger, "handlers", ()):
+                    if isinstance(handler, logging.StreamHandler) and handler.stream is inside:
+                        handler.setStream(python_stderr)
         os.dup2(saved, 2)
         os.close(saved)
