@@ -178,13 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument(
         "--model",
         default="reference",
-        help="reference (the course's CNN, default), improved (batch norm, augmentation, light head) "
-        "or transfer (MobileNetV3 trained on ImageNet)",
-    )
-    tr.add_argument(
-        "--no-pretrained",
-        action="store_true",
-        help="transfer: start from random weights instead of downloading ImageNet's (offline)",
+        help="reference (the course's CNN, default) or improved (batch norm, augmentation, light head)",
     )
     tr.add_argument("--seed", type=int, default=0, help="split, initial weights and shuffling (default 0)")
     tr.add_argument(
@@ -372,7 +366,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         resume=args.resume,
         verbose=0 if args.quiet else 2,
-        model_options={"weights": None} if args.no_pretrained and args.model == "transfer" else None,
         mixed_precision=args.mixed_precision,
     )
     resumed = f" (continued after epoch {run.resumed_from})" if run.resumed_from else ""

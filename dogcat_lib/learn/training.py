@@ -79,8 +79,8 @@ def training_callbacks(
 
     ``best_so_far``: the lowest validation loss of an interrupted run (``history.csv``), so that
     the first epoch after a resume does not replace a better checkpoint. ``reduce_lr_patience``
-    halves the learning rate on a plateau (the improved and transfer models); ``budget`` times
-    the epochs (before the log, which records its ``seconds``).
+    halves the learning rate on a plateau (the improved model); ``budget`` times the epochs
+    (before the log, which records its ``seconds``).
     """
     run_dir = Path(run_dir)
     callbacks: list[keras.callbacks.Callback] = []
@@ -208,7 +208,6 @@ def train_from_csv(
     overwrite: bool = False,
     resume: bool = False,
     verbose: int | str = 2,
-    model_options: dict | None = None,
     mixed_precision: bool = False,
 ) -> TrainingRun:
     """The whole of step two (``dogcat train``): CSV -> split -> scale -> train -> evaluate -> files.
@@ -216,8 +215,7 @@ def train_from_csv(
     Writes into ``out_dir``: ``model.keras`` (the best epoch), ``history.csv``, ``metrics.json``
     (test figures, epochs, seconds, settings) and ``figures/`` (history, confusion matrix,
     mistakes, sample images). The split is stratified (:func:`split_dataset`), the scaling fitted
-    on the training rows only and put into the model (:func:`fit_scaler`). ``model_options`` go
-    to the builder (e.g. ``{"weights": None}`` for ``transfer``); ``mixed_precision``: layers
+    on the training rows only and put into the model (:func:`fit_scaler`); ``mixed_precision``: layers
     compute in float16 (faster on recent GPUs; slower on a CPU). Everything is checked before
     anything is written. An ``out_dir`` that holds a run's files is refused unless ``overwrite``
     (the old model, metrics and figures stay until the new ones replace them); one holding an
@@ -262,7 +260,7 @@ def train_from_csv(
         atomic_write_bytes(out / SETTINGS_FILE, json.dumps(settings, indent=1).encode())
         with precision(mixed_precision):
             scaling = fit_scaler(splits.X_train, spec.shape)
-            model = build_model(model_name, spec.shape, scaling=scaling, seed=seed, **(model_options or {}))
+            model = build_model(model_name, spec.shape, scaling=scaling, seed=seed)
         before = read_history(out)
         if interrupted is not None:
             print(f"resuming the interrupted run in {out}: {done} epochs done, on with epoch {done + 1}")
