@@ -191,11 +191,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--patience", type=_positive_int, default=10, help="early stopping: epochs without a better val_loss"
     )
     tr.add_argument(
-        "--mixed-precision",
-        action="store_true",
-        help="compute in float16 (bfloat16 on a TPU), output in float32: faster on recent GPUs, not on a CPU",
-    )
-    tr.add_argument(
         "--resume",
         action="store_true",
         help="continue the interrupted run in DIR after its last finished epoch (same CSV and options)",
@@ -366,7 +361,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         resume=args.resume,
         verbose=0 if args.quiet else 2,
-        mixed_precision=args.mixed_precision,
     )
     resumed = f" (continued after epoch {run.resumed_from})" if run.resumed_from else ""
     print(

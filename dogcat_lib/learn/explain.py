@@ -138,14 +138,13 @@ def explain(model: keras.Model, image, layer: str | None = None, target: int | N
                 f"model {model.name!r} joins branches of layers, and Grad-CAM here walks a chain of them: "
                 "use a model built by dogcat_lib (or notebook 02)"
             ) from exc
-        logit = tf.matmul(tf.cast(features, tf.float32), head.kernel) + head.bias  # P(dog) = sigmoid(logit)
+        logit = tf.matmul(features, head.kernel) + head.bias  # P(dog) = sigmoid(logit)
         if target is None:
             target = DOG if float(logit[0, 0]) > 0 else CAT
         score = logit[:, 0] if target == DOG else -logit[:, 0]
-    grads = tape.gradient(score, maps)  # in the layers' dtype: float16 under mixed precision
+    grads = tape.gradient(score, maps)
     if grads is None:
         raise DogcatError(f"layer {where.name!r} does not lead to the model's output: choose another layer")
-    maps, grads = tf.cast(maps, tf.float32), tf.cast(grads, tf.float32)
     weights = tf.reduce_mean(grads, axis=(1, 2))  # (1, k): how much each channel helps the score
     cam = tf.nn.relu(tf.reduce_sum(maps * weights[:, None, None, :], axis=-1))[0].numpy()
     spec = ImageSpec.from_model(model)

@@ -37,8 +37,7 @@ def build_reference_cnn(
     Conv 32 -> pool -> Conv 64 -> pool -> Conv 128, 128 -> pool -> Conv 256, 256 -> pool ->
     Flatten -> Dropout 0.5 -> Dense 256 relu -> Dense 1 sigmoid; every conv 3x3, ``same``, relu;
     dense layers ``he_normal``. Compiled as the course does: RMSprop(1e-4), binary cross-entropy,
-    accuracy. ``seed`` fixes the initial weights (None: not seeded). The output layer computes in
-    float32 even inside :func:`~dogcat_lib.learn.runtime.precision` (mixed precision).
+    accuracy. ``seed`` fixes the initial weights (None: not seeded).
     """
     if seed is not None:
         keras.utils.set_random_seed(seed)
@@ -63,9 +62,7 @@ def build_reference_cnn(
             layers.Flatten(),
             layers.Dropout(0.5),
             layers.Dense(256, activation="relu", kernel_initializer="he_normal"),
-            layers.Dense(
-                1, activation="sigmoid", kernel_initializer="he_normal", name="p_dog", dtype="float32"
-            ),
+            layers.Dense(1, activation="sigmoid", kernel_initializer="he_normal", name="p_dog"),
         ],
         name="reference_cnn",
     )
@@ -126,7 +123,7 @@ def build_improved_cnn(
         x = layers.MaxPooling2D(name=f"block{block}_pool")(x)
     x = layers.GlobalAveragePooling2D(name="average")(x)
     x = layers.Dropout(dropout, name="dropout")(x)
-    outputs = layers.Dense(1, activation="sigmoid", name="p_dog", dtype="float32")(x)
+    outputs = layers.Dense(1, activation="sigmoid", name="p_dog")(x)
     model = keras.Model(inputs, outputs, name="improved_cnn")
     if compile:
         _compile(model, keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=weight_decay))

@@ -36,7 +36,6 @@ from .evaluation import Evaluation, evaluate, write_metrics
 from .modelfile import _first_words
 from .models import MODEL_BUILDERS, TRAINING_DEFAULTS, build_model
 from .pipeline import make_dataset
-from .runtime import precision
 from .scaling import Splits, fit_scaler, split_dataset
 
 MODEL_FILE, HISTORY_FILE, BEST_FILE, BACKUP_DIR = "model.keras", "history.csv", "best.keras", "backup"
@@ -208,16 +207,14 @@ def train_from_csv(
     overwrite: bool = False,
     resume: bool = False,
     verbose: int | str = 2,
-    mixed_precision: bool = False,
 ) -> TrainingRun:
     """The whole of step two (``dogcat train``): CSV -> split -> scale -> train -> evaluate -> files.
 
     Writes into ``out_dir``: ``model.keras`` (the best epoch), ``history.csv``, ``metrics.json``
     (test figures, epochs, seconds, settings) and ``figures/`` (history, confusion matrix,
     mistakes, sample images). The split is stratified (:func:`split_dataset`), the scaling fitted
-    on the training rows only and put into the model (:func:`fit_scaler`); ``mixed_precision``: layers
-    compute in float16 (faster on recent GPUs; slower on a CPU). Everything is checked before
-    anything is written. An ``out_dir`` that holds a run's files is refused unless ``overwrite``
+    on the training rows only and put into the model (:func:`fit_scaler`). Everything is checked
+    before anything is written. An ``out_dir`` that holds a run's files is refused unless ``overwrite``
     (the old model, metrics and figures stay until the new ones replace them); one holding an
     interrupted run is continued with ``resume`` (same CSV, by size and first MB, and settings),
     started over with ``overwrite``, and refused otherwise, as is a second run on the same folder.
@@ -244,7 +241,6 @@ def train_from_csv(
             "seed": seed,
             "batch_size": batch_size,
             "splits": splits.sizes(),
-            "mixed_precision": mixed_precision,
         }
         if interrupted is not None and interrupted != settings:
             changed = sorted(k for k in {**interrupted, **settings} if interrupted.get(k) != settings.get(k))
@@ -258,9 +254,8 @@ def train_from_csv(
             shutil.rmtree(out / BACKUP_DIR, ignore_errors=True)
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(out / SETTINGS_FILE, json.dumps(settings, indent=1).encode())
-        with precision(mixed_precision):
-            scaling = fit_scaler(splits.X_train, spec.shape)
-            model = build_model(model_name, spec.shape, scaling=scaling, seed=seed)
+        scaling = fit_scaler(splits.X_train, spec.shape)
+        model = build_model(model_name, spec.shape, scaling=scaling, seed=seed)
         before = read_history(out)
         if interrupted is not None:
             print(f"resuming the interrupted run in {out}: {done} epochs done, on with epoch {done + 1}")
