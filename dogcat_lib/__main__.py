@@ -202,13 +202,6 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="a trained model on a CSV: loss, accuracy, confusion matrix")
     ev.add_argument("model", metavar="MODEL", type=Path, help="a model.keras from `dogcat train`")
     ev.add_argument("csv", metavar="CSV", type=Path)
-    ev.add_argument(
-        "--test-split",
-        action="store_true",
-        help="only the rows `dogcat train` held out for testing from this same CSV (use the same --seed)",
-    )
-    ev.add_argument("--seed", type=int, default=0, help="with --test-split: the seed of the training run")
-    ev.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
     ev.set_defaults(func=cmd_evaluate)
 
     pr = sub.add_parser(
@@ -373,25 +366,16 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    if args.json is not None:
-        check_not_an_input(args.json, [args.model, args.csv], option="--json")
     from .data.csvio import read_csv
-    from .learn.evaluation import check_fits, evaluate, write_metrics
+    from .learn.evaluation import check_fits, evaluate
     from .learn.modelfile import load_model
 
     model = load_model(args.model)
     X, y = read_csv(args.csv)
     check_fits(model, X, str(args.csv))
-    if args.test_split:
-        from .learn.scaling import split_dataset
-
-        splits = split_dataset(X, y, seed=args.seed)
-        X, y = splits.X_test, splits.y_test
     result = evaluate(model, X, y)
     print(result.report())
     print(f"confusion (rows: true cat, dog; columns: predicted cat, dog): {result.confusion.tolist()}")
-    if args.json is not None:
-        write_metrics(result, args.json, model=str(args.model), csv=str(args.csv), test_split=args.test_split)
     return 0
 
 
