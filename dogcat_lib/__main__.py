@@ -367,12 +367,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .data.csvio import read_csv
-    from .learn.evaluation import check_fits, evaluate
+    from .data.imagespec import ImageSpec
+    from .learn.evaluation import evaluate
     from .learn.modelfile import load_model
+    from .learn.pipeline import check_fits
 
     model = load_model(args.model)
     X, y = read_csv(args.csv)
-    check_fits(model, X, str(args.csv))
+    check_fits(X, ImageSpec.from_model(model), str(args.csv))  # the CSV named, before any batch
     result = evaluate(model, X, y)
     print(result.report())
     print(f"confusion (rows: true cat, dog; columns: predicted cat, dog): {result.confusion.tolist()}")
