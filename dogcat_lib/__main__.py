@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
+from .data.imagespec import COURSE, ImageSpec
 from .plumbing.atomic import fit_name
 from .plumbing.errors import DogcatError
 from .plumbing.paths import check_not_an_input
@@ -92,7 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="compress for the upload to Drive: zstd (the default: 1/3 of the size, fast) or gzip; "
         "adds .zst / .gz to OUT unless it ends so already",
     )
-    pre.add_argument("--size", type=_positive_int, default=80, help="pixels a side (default 80)")
+    pre.add_argument(
+        "--size", type=_positive_int, default=COURSE.size, help=f"pixels a side (default {COURSE.size})"
+    )
     pre.add_argument("--color", choices=("gray", "rgb"), default="gray", help="default gray")
     pre.add_argument("--workers", type=_positive_int, help="decoding threads (default: all cores)")
     pre.add_argument("--limit", type=_positive_int, help="a class-balanced subset of N photos")
@@ -340,7 +343,13 @@ def cmd_colab(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .learn.training import train_from_csv
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .learn.training import RUN_FIGURES, train_from_csv
+    from .plots import plot_confusion_matrix, plot_history, plot_mistakes, plot_sample_grid
 
     run = train_from_csv(
         args.csv,
@@ -355,6 +364,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         resume=args.resume,
         verbose=0 if args.quiet else 2,
     )
+    # learn/ computes, plots.py draws: the run's figures, each written atomically
+    history_png, confusion_png, mistakes_png, samples_png = (run.out_dir / "figures" / n for n in RUN_FIGURES)
+    splits, evaluation = run.splits, run.evaluation
+    plot_history(run.history, title=f"{args.model} CNN", path=history_png)
+    plot_confusion_matrix(evaluation.confusion, path=confusion_png)
+    plot_mistakes(splits.X_test, splits.y_test, evaluation.proba, path=mistakes_png)
+    plot_sample_grid(splits.X_train, splits.y_train, n=8, path=samples_png)
+    plt.close("all")
     resumed = f" (continued after epoch {run.resumed_from})" if run.resumed_from else ""
     print(
         f"trained {args.model} on {run.splits.sizes()['train']:,} photos: {len(run.history)} epochs"
@@ -367,7 +384,6 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .data.csvio import read_csv
-    from .data.imagespec import ImageSpec
     from .learn.evaluation import evaluate
     from .learn.modelfile import load_model
     from .learn.pipeline import check_fits

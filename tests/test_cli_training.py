@@ -11,6 +11,7 @@ pytest.importorskip("tensorflow")
 
 from dogcat_lib import write_csv
 from dogcat_lib.__main__ import main
+from dogcat_lib.learn.training import RUN_FIGURES
 
 
 def one_line_error(capsys, command: str) -> str:
@@ -37,6 +38,17 @@ def test_train_writes_the_run_and_evaluate_scores_it(tiny_csv, tmp_path, capsys)
     assert main(args) == 0
     printed = capsys.readouterr().out
     assert "trained reference on 39 photos: 1 epochs" in printed and "test loss" in printed
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == [
+        "figures",
+        "figures/confusion.png",
+        "figures/history.png",
+        "figures/mistakes.png",
+        "figures/samples.png",
+        "history.csv",
+        "metrics.json",
+        "model.keras",
+    ]  # the library's run, and the figures plots.py drew of it
+    assert all((out / "figures" / name).read_bytes().startswith(b"\x89PNG") for name in RUN_FIGURES)
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["seed"] == 2 and metrics["stopped_by"] == "all 1 epochs"
 
