@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
+from .data.imagespec import COURSE, ImageSpec
 from .plumbing.atomic import fit_name
 from .plumbing.errors import DogcatError
 from .plumbing.paths import check_not_an_input
@@ -85,7 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="the CSV to write: .csv, or compressed for the upload to Drive, .csv.zst (zstd: 1/3 of the "
         "size, fast) or .csv.gz",
     )
-    pre.add_argument("--size", type=_positive_int, default=80, help="pixels a side (default 80)")
+    pre.add_argument(
+        "--size", type=_positive_int, default=COURSE.size, help=f"pixels a side (default {COURSE.size})"
+    )
     pre.add_argument("--color", choices=("gray", "rgb"), default="gray", help="default gray")
     pre.add_argument("--workers", type=_positive_int, help="decoding threads (default: all cores)")
     pre.add_argument("--limit", type=_positive_int, help="a class-balanced subset of N photos")
@@ -163,13 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument(
         "--model",
         default="reference",
-        help="reference (the course's CNN, default), improved (batch norm, augmentation, light head) "
-        "or transfer (MobileNetV3 trained on ImageNet)",
-    )
-    tr.add_argument(
-        "--no-pretrained",
-        action="store_true",
-        help="transfer: start from random weights instead of downloading ImageNet's (offline)",
+        help="reference (the course's CNN, default) or improved (batch norm, augmentation, light head)",
     )
     tr.add_argument("--seed", type=int, default=0, help="split, initial weights and shuffling (default 0)")
     tr.add_argument(
@@ -180,11 +177,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tr.add_argument(
         "--patience", type=_positive_int, default=10, help="early stopping: epochs without a better val_loss"
-    )
-    tr.add_argument(
-        "--mixed-precision",
-        action="store_true",
-        help="compute in float16 (bfloat16 on a TPU), output in float32: faster on recent GPUs, not on a CPU",
     )
     tr.add_argument(
         "--resume",
@@ -198,13 +190,6 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="a trained model on a CSV: loss, accuracy, confusion matrix")
     ev.add_argument("model", metavar="MODEL", type=Path, help="a model.keras from `dogcat train`")
     ev.add_argument("csv", metavar="CSV", type=Path)
-    ev.add_argument(
-        "--test-split",
-        action="store_true",
-        help="only the rows `dogcat train` held out for testing from this same CSV (use the same --seed)",
-    )
-    ev.add_argument("--seed", type=int, default=0, help="with --test-split: the seed of the training run")
-    ev.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
     ev.set_defaults(func=cmd_evaluate)
 
     pr = sub.add_parser(
@@ -334,7 +319,13 @@ def cmd_colab(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .learn.training import train_from_csv
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .learn.training import RUN_FIGURES, train_from_csv
+    from .plots import plot_confusion_matrix, plot_history, plot_mistakes, plot_sample_grid
 
     run = train_from_csv(
         args.csv,
@@ -348,9 +339,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         resume=args.resume,
         verbose=0 if args.quiet else 2,
-        model_options={"weights": None} if args.no_pretrained and args.model == "transfer" else None,
-        mixed_precision=args.mixed_precision,
     )
+    # learn/ computes, plots.py draws: the run's figures, each written atomically
+    history_png, confusion_png, mistakes_png, samples_png = (run.out_dir / "figures" / n for n in RUN_FIGURES)
+    splits, evaluation = run.splits, run.evaluation
+    plot_history(run.history, title=f"{args.model} CNN", path=history_png)
+    plot_confusion_matrix(evaluation.confusion, path=confusion_png)
+    plot_mistakes(splits.X_test, splits.y_test, evaluation.proba, path=mistakes_png)
+    plot_sample_grid(splits.X_train, splits.y_train, n=8, path=samples_png)
+    plt.close("all")
     resumed = f" (continued after epoch {run.resumed_from})" if run.resumed_from else ""
     print(
         f"trained {args.model} on {run.splits.sizes()['train']:,} photos: {len(run.history)} epochs"
@@ -362,25 +359,17 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    if args.json is not None:
-        check_not_an_input(args.json, [args.model, args.csv], option="--json")
     from .data.csvio import read_csv
-    from .learn.evaluation import check_fits, evaluate, write_metrics
+    from .learn.evaluation import evaluate
     from .learn.modelfile import load_model
+    from .learn.pipeline import check_fits
 
     model = load_model(args.model)
     X, y = read_csv(args.csv)
-    check_fits(model, X, str(args.csv))
-    if args.test_split:
-        from .learn.scaling import split_dataset
-
-        splits = split_dataset(X, y, seed=args.seed)
-        X, y = splits.X_test, splits.y_test
+    check_fits(X, ImageSpec.from_model(model), str(args.csv))  # the CSV named, before any batch
     result = evaluate(model, X, y)
     print(result.report())
     print(f"confusion (rows: true cat, dog; columns: predicted cat, dog): {result.confusion.tolist()}")
-    if args.json is not None:
-        write_metrics(result, args.json, model=str(args.model), csv=str(args.csv), test_split=args.test_split)
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Notebook 03's remedies: augmentation, the improved CNN, transfer learning (weights=None: offline)."""
+"""Notebook 03's remedies in the library: augmentation and the improved CNN (`--model improved`)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,8 @@ keras = pytest.importorskip("keras")
 
 from conftest import trainable_params  # noqa: E402
 
-from dogcat_lib import DogcatError  # noqa: E402
 from dogcat_lib.__main__ import main  # noqa: E402
-from dogcat_lib.learn.models import (  # noqa: E402
-    augmentation,
-    build_improved_cnn,
-    build_model,
-    build_transfer_cnn,
-    fine_tune,
-)
+from dogcat_lib.learn.models import augmentation, build_improved_cnn, build_model  # noqa: E402
 
 
 def test_augmentation_changes_photos_only_while_training():
@@ -45,63 +38,22 @@ def test_improved_cnn_takes_rgb_and_larger_inputs():
     assert model.input_shape == (None, 96, 96, 3) and model.output_shape == (None, 1)
 
 
-def test_transfer_model_builds_offline_with_a_frozen_backbone_then_fine_tunes():
-    model = build_transfer_cnn((32, 32, 1), weights=None, image_size=64)
-    backbone = next(
-        layer for layer in model.layers if isinstance(layer, keras.Model) and layer.name != "augmentation"
-    )
-    assert not backbone.trainable
-    head_only = trainable_params(model)
-    assert head_only == 577  # Dense(1) on MobileNetV3-Small's 576 pooled features
-    x = np.random.default_rng(0).integers(0, 256, (2, 32, 32, 1)).astype("float32")
-    assert model.predict(x, verbose=0).shape == (2, 1)
-    fine_tune(model, top_layers=10, learning_rate=1e-5)
-    assert trainable_params(model) > head_only
-    assert not any(
-        lay.trainable for lay in backbone.layers if isinstance(lay, keras.layers.BatchNormalization)
-    )
-    assert float(model.optimizer.learning_rate) == pytest.approx(1e-5)
-    with pytest.raises(DogcatError, match="no backbone"):
-        fine_tune(build_improved_cnn((32, 32, 1)))
-
-
-@pytest.mark.filterwarnings("ignore:`input_shape` is undefined or non-square")
-def test_missing_imagenet_weights_are_a_clear_error(monkeypatch, tmp_path):
-    """Keras downloads through its own ``file_utils.urlretrieve`` into ``keras_home()``: both are
-    replaced where Keras looks them up, so the test does not depend on this machine being offline."""
-    from keras.src.backend import config
-    from keras.src.utils import file_utils
-
-    attempts = []
-
-    def offline(url, *args, **kwargs):
-        attempts.append(url)
-        raise OSError("network is unreachable")
-
-    monkeypatch.setattr(file_utils, "urlretrieve", offline)
-    monkeypatch.setattr(config, "_KERAS_DIR", str(tmp_path))  # an empty cache: nothing to reuse
-    with pytest.raises(DogcatError, match="ImageNet weights .*weights=None"):
-        build_transfer_cnn((32, 32, 1), weights="imagenet", image_size=64)
-    assert len(attempts) == 1 and "mobilenet" in attempts[0].lower()
-
-
-@pytest.mark.parametrize("name", ["improved", "transfer"])
-def test_cli_trains_the_better_models(name, tiny_csv, tmp_path):
-    out = tmp_path / name
+def test_cli_trains_the_improved_model(tiny_csv, tmp_path):
+    out = tmp_path / "improved"
     args = [
         "train",
         str(tiny_csv),
         "-o",
         str(out),
         "--model",
-        name,
+        "improved",
         "--epochs",
         "1",
         "--batch-size",
         "16",
         "-q",
     ]
-    assert main([*args, "--no-pretrained"]) == 0
+    assert main(args) == 0
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["model"] == name and metrics["epochs_run"] == 1
+    assert metrics["model"] == "improved" and metrics["epochs_run"] == 1
     assert "learning_rate" in (out / "history.csv").read_text().splitlines()[0]  # ReduceLROnPlateau on

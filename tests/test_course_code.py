@@ -87,7 +87,7 @@ def architecture(model) -> list:
     """Each layer's class and config without its (auto-numbered) name, nested models unfolded."""
     layers = []
     for layer in model.layers:
-        if isinstance(layer, keras.Model):  # a nested Sequential (augmentation) or backbone
+        if isinstance(layer, keras.Model):  # a nested Sequential (augmentation)
             layers.append((type(layer).__name__, architecture(layer)))
             continue
         config = {k: v for k, v in layer.get_config().items() if k not in ("name", "mean", "variance")}
@@ -231,14 +231,14 @@ def test_notebook_02s_curves_are_plot_history():
 
 @pytest.fixture(scope="module")
 def notebook_03(tmp_path_factory):
-    """Notebook 03's definitions (augmentation, the two CNNs, callbacks_for), run as the notebook does."""
+    """Notebook 03's definitions (augmentation, the improved CNN, callbacks_for), run as the notebook does."""
     import pandas as pd
 
     from dogcat_lib import TimeBudget
 
-    namespace = {"keras": keras, "layers": keras.layers, "SEED": 0, "PRETRAINED": False, "pd": pd,
+    namespace = {"keras": keras, "layers": keras.layers, "SEED": 0, "pd": pd,
                  "TimeBudget": TimeBudget, "MAX_MINUTES": None}  # fmt: skip
-    for marker in ("def augmentation(", "def improved_cnn(", "def transfer_cnn(", "def callbacks_for("):
+    for marker in ("def augmentation(", "def improved_cnn(", "def callbacks_for("):
         namespace.update(run_cell("03_beat_overfitting.ipynb", marker, **namespace))
     return namespace
 
@@ -272,29 +272,6 @@ def test_notebook_03s_callbacks_are_dogcat_trains(notebook_03, tmp_path):
     ours = notebook_03["callbacks_for"](tmp_path, extra=[plateau])
     library = training_callbacks(tmp_path, patience=10, reduce_lr_patience=3, budget=TimeBudget())
     assert callbacks_config(ours) == callbacks_config(library)
-
-
-def test_notebook_03s_transfer_phases_are_build_transfer_cnn_and_fine_tune(notebook_03):
-    from dogcat_lib import build_transfer_cnn, fine_tune
-
-    ours, base = notebook_03["transfer_cnn"]((80, 80, 1), pretrained=False)
-    library = build_transfer_cnn((80, 80, 1), weights=None)
-    assert architecture(ours) == architecture(library)
-    assert trainable(ours) == trainable(library) == 577  # phase 1: only the new head learns
-    assert ours.optimizer.get_config() | {"name": ""} == library.optimizer.get_config() | {"name": ""}
-    code = cell_with("03_beat_overfitting.ipynb", "base.trainable = True")
-    phase_two = code.split("    print(")[0]  # unfreeze the top 30, BatchNorm frozen, recompile lower
-    phase_two = phase_two.replace('if "transfer" in wanted and FINE_TUNE_EPOCHS:', "if True:")
-    exec(compile(phase_two, "notebook 03, phase 2", "exec"), {"base": base, "layers": keras.layers,
-                                                              "keras": keras, "transfer": ours})  # fmt: skip
-    fine_tune(library, top_layers=30, learning_rate=1e-5)
-    assert trainable(ours) == trainable(library) > 577
-    assert ours.optimizer.get_config() | {"name": ""} == library.optimizer.get_config() | {"name": ""}
-    assert ours.loss == library.loss == "binary_crossentropy"
-    assert [layer.trainable for layer in base.layers] == [
-        layer.trainable for layer in next(la for la in library.layers if isinstance(la, keras.Model)
-                                          and la.name != "augmentation").layers
-    ]  # fmt: skip
 
 
 def test_notebook_04s_grad_cam_is_the_librarys_explain(trained_run, tmp_path):

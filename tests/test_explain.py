@@ -15,7 +15,6 @@ from dogcat_lib import (  # noqa: E402
     ImageSpec,
     build_improved_cnn,
     build_reference_cnn,
-    build_transfer_cnn,
     explain,
     load_model,
     predict_photo,
@@ -30,11 +29,10 @@ REGION = (slice(0, 10), slice(22, 32))  # the top-right corner: a transposed or 
 
 @pytest.fixture(scope="module")
 def models():
-    """The three models the package builds, untrained, on 32x32 gray (the transfer one offline)."""
+    """The two models the package builds, untrained, on 32x32 gray."""
     return {
         "reference": build_reference_cnn((SIZE, SIZE, 1)),
         "improved": build_improved_cnn((SIZE, SIZE, 1)),
-        "transfer": build_transfer_cnn((SIZE, SIZE, 1), weights=None, image_size=SIZE),
     }
 
 
@@ -54,9 +52,9 @@ def region_mask() -> np.ndarray:
 
 
 def region_cnn(kind: str) -> keras.Model:
-    """A small CNN in one of the three shapes the package's models take: a ``Sequential`` (the
-    reference CNN), a functional graph with separate activations (the improved CNN), and a nested
-    backbone model called inside a functional one (the transfer CNN)."""
+    """A small CNN in one of the two shapes the package's models take: a ``Sequential`` (the
+    reference CNN) and a functional graph with separate activations (the improved CNN); or, to be
+    refused, a nested backbone model called inside a functional one."""
     conv = [
         keras.layers.Conv2D(8, 3, padding="same", activation="relu"),
         keras.layers.MaxPooling2D(),
@@ -118,7 +116,7 @@ def hand_made_region_cnn(kind: str) -> keras.Model:
     return model
 
 
-@pytest.mark.parametrize("kind", ["sequential", "functional", "nested"])
+@pytest.mark.parametrize("kind", ["sequential", "functional"])
 def test_grad_cam_is_wired_right_in_every_shape_of_model(kind):
     model = hand_made_region_cnn(kind)
     X, y = marked_photos(8, seed=2)
@@ -145,7 +143,7 @@ def test_grad_cam_concentrates_on_the_region_that_decides_the_class(region_model
         assert heat_ratio(explain(region_model, image, target=0)) < 1, "the evidence for cat is not there"
 
 
-@pytest.mark.parametrize("name", ["reference", "improved", "transfer"])
+@pytest.mark.parametrize("name", ["reference", "improved"])
 def test_heatmap_has_the_inputs_size_and_range_for_every_model(models, name, tmp_path):
     model = models[name]
     image = decode_pixels(jpeg(1, 3), ImageSpec(SIZE))
@@ -163,16 +161,10 @@ def test_heatmap_has_the_inputs_size_and_range_for_every_model(models, name, tmp
     np.testing.assert_allclose(explain(loaded, image), heat, atol=1e-5)
 
 
-def test_the_last_conv_block_is_found_even_inside_a_nested_backbone(models):
+def test_the_last_conv_block_is_found(models):
     assert find_conv_layer(models["reference"]).layer is models["reference"].layers[-6]  # conv 256 #2
     improved = find_conv_layer(models["improved"])
     assert improved.layer.name == "block4_conv2" and improved.output.name == "block4_relu2"
-    transfer = find_conv_layer(models["transfer"])
-    assert transfer.container is not None and transfer.layer.name == "conv_1"
-    assert transfer.name == f"{transfer.container.name}/conv_1"
-    named = find_conv_layer(models["transfer"], "expanded_conv_project")
-    heat = explain(models["transfer"], decode_pixels(jpeg(0, 4), ImageSpec(SIZE)), layer=named.name)
-    assert heat.shape == (SIZE, SIZE)
     heat = explain(models["improved"], decode_pixels(jpeg(0, 4), ImageSpec(SIZE)), layer="block3_conv1")
     assert heat.shape == (SIZE, SIZE)
 
@@ -182,6 +174,8 @@ def test_no_conv_layer_or_an_unknown_one_is_a_clear_error(models):
     image = np.zeros((SIZE, SIZE), np.uint8)
     with pytest.raises(DogcatError, match="has no convolutional layer"):
         explain(dense, image)
+    with pytest.raises(DogcatError, match="no convolutional layer of its own"):
+        explain(region_cnn("nested"), image)
     with pytest.raises(DogcatError, match=r"no layer 'conv99'.*block4_conv2"):
         explain(models["improved"], image, layer="conv99")
     with pytest.raises(DogcatError, match="does not fit the model's input 32x32 gray"):

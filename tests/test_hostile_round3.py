@@ -102,7 +102,7 @@ def test_overwrite_keeps_the_old_model_until_the_new_run_is_complete(
     with pytest.raises(KeyboardInterrupt):
         train_from_csv(tiny_csv, out, epochs=3, batch_size=16, verbose=0, overwrite=True)
     now = snapshot(out)
-    assert {k: now.get(k) for k in old} == old  # model.keras, metrics.json, figures/: untouched
+    assert {k: now.get(k) for k in old} == old  # model.keras, metrics.json: untouched
 
 
 def test_a_folder_holding_the_users_history_and_metrics_is_refused(tiny_csv, tmp_path, capsys):

@@ -59,20 +59,6 @@ def model_copy(trained_run, tmp_path) -> Path:
     return copy
 
 
-@pytest.mark.parametrize("target", ["model", "csv"])
-def test_evaluate_json_never_overwrites_an_input(model_copy, tiny_csv, tmp_path, capsys, target):
-    pytest.importorskip("tensorflow")
-    csv = tmp_path / "data.csv"
-    csv.write_bytes(tiny_csv.read_bytes())
-    victim = model_copy if target == "model" else csv
-    before = victim.read_bytes()
-    assert main(["evaluate", str(model_copy), str(csv), "--json", str(victim)]) == 1
-    assert one_line_error(capsys, "evaluate").startswith(
-        f"dogcat evaluate: error: --json {victim} is the input"
-    )
-    assert victim.read_bytes() == before
-
-
 @pytest.mark.parametrize("target", ["model", "source-zip", "source-folder", "inside-folder"])
 def test_predict_output_never_overwrites_an_input(model_copy, sample_folder, tmp_path, capsys, target):
     pytest.importorskip("tensorflow")

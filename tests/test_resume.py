@@ -60,7 +60,7 @@ def test_training_resumes_after_the_last_saved_epoch(tiny_csv, tmp_path, with_ca
     assert iterations == steps > 0  # the optimizer's state, not a fresh optimizer
     assert all(np.array_equal(a, b) for a, b in zip(began_with, weights, strict=True))
     assert run.resumed_from == 3 and run.history["epoch"].tolist() == [1, 2, 3, 4, 5]
-    assert sorted(p.name for p in out.iterdir()) == ["figures", "history.csv", "metrics.json", "model.keras"]
+    assert sorted(p.name for p in out.iterdir()) == ["history.csv", "metrics.json", "model.keras"]
 
 
 def test_the_best_epoch_before_the_interruption_is_the_model_at_the_end(tiny_csv, tmp_path, with_callback):

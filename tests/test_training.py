@@ -1,4 +1,4 @@
-"""Training and evaluation on a tiny generated CSV (1-2 epochs): files, repeatability, figures."""
+"""Training and evaluation on a tiny generated CSV (1-2 epochs): files, repeatability, the callbacks."""
 
 from __future__ import annotations
 
@@ -24,8 +24,7 @@ from dogcat_lib import (
     split_dataset,
     train_from_csv,
 )
-from dogcat_lib.learn.evaluation import check_fits
-from dogcat_lib.learn.pipeline import make_dataset
+from dogcat_lib.learn.pipeline import check_fits, make_dataset
 from dogcat_lib.learn.training import TimeBudget, read_history, training_callbacks
 
 SPEC = ImageSpec(32)
@@ -124,20 +123,18 @@ def test_evaluate_counts_the_confusion_precision_and_recall_exactly(monkeypatch)
 def test_rows_that_do_not_fit_the_model_are_a_clear_error(tiny_splits):
     model = build_reference_cnn((32, 32, 1))
     wide = np.zeros((3, 80 * 80), np.uint8)
-    with pytest.raises(DatasetError, match=r"80x80 gray \(6,400 values\) .* takes 32x32 gray"):
-        check_fits(model, wide, "big.csv")
-    with pytest.raises(DatasetError, match="do not fit"):
-        make_dataset(wide, None, SPEC)
+    with pytest.raises(DatasetError, match=r"^big.csv holds 80x80 gray \(6,400 values\) .* takes 32x32 gray"):
+        check_fits(wide, SPEC, "big.csv")
+    for X, have in ((wide, "80x80 gray"), (wide[:, :5], "5 values"), (wide.reshape(3, 80, 80), "an array")):
+        with pytest.raises(DatasetError, match=f"^the CSV holds {have}.* takes 32x32 gray"):
+            make_dataset(X, None, SPEC)  # every caller: training, evaluate, predict
+        with pytest.raises(DatasetError, match=f"^the CSV holds {have}.* takes 32x32 gray"):
+            evaluate(model, X, np.zeros(3, np.uint8))
 
 
-def test_train_from_csv_writes_model_history_metrics_and_figures(trained_run, tiny_csv):
-    out = trained_run.out_dir
+def test_train_from_csv_writes_model_history_and_metrics(trained_run, tiny_csv):
+    out = trained_run.out_dir  # figures/ is drawn by `dogcat train` (tests/test_cli_training.py)
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == [
-        "figures",
-        "figures/confusion.png",
-        "figures/history.png",
-        "figures/mistakes.png",
-        "figures/samples.png",
         "history.csv",
         "metrics.json",
         "model.keras",

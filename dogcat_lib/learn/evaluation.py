@@ -92,21 +92,6 @@ def evaluate(model: keras.Model, X: np.ndarray, y: np.ndarray, batch_size: int =
     )
 
 
-def check_fits(model: keras.Model, X: np.ndarray, what: str = "the CSV") -> None:
-    """Raise DatasetError (naming both shapes) unless the rows of X fit the model's input."""
-    expected = ImageSpec.from_model(model)
-    n_pixels = np.asarray(X).shape[1]
-    if n_pixels != expected.n_pixels:
-        try:
-            have = ImageSpec.from_pixels(n_pixels).describe()
-        except DatasetError:
-            have = f"{n_pixels:,} values"
-        raise DatasetError(
-            f"{what} holds {have} per row but the model takes {expected.describe()}: "
-            "preprocess the photos with the model's --size/--color, or train a model on this CSV"
-        )
-
-
 def write_metrics(evaluation: Evaluation, path: str | os.PathLike, **extra) -> Path:
     """``metrics.json`` (atomically): the evaluation's figures plus ``extra`` keys."""
     return atomic_write_bytes(path, json.dumps({**evaluation.to_dict(), **extra}, indent=2).encode())

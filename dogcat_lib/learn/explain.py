@@ -3,9 +3,7 @@
 Notebook 04 writes Grad-CAM in about fifteen lines with ``tf.GradientTape`` for the course's
 ``Sequential`` CNN (as *Deep Learning with Python* does): the layers are called in turn and the
 feature maps kept on the way. A test proves its heatmap equals :func:`explain`'s, which walks the
-layers the same way for every model the package builds. What no library does for it: reach the
-last conv layer inside a nested backbone (the transfer model's MobileNetV3), which is run as a
-sub-model that returns its feature maps too.
+layers the same way for every model the package builds.
 
 Grad-CAM (Selvaraju et al., 2017): take the feature maps ``A`` (h, w, k) of the last
 convolutional block and the gradient of the class score with respect to them; each channel's
@@ -39,26 +37,16 @@ _FOLLOWERS = (layers.BatchNormalization, layers.Activation, layers.ReLU, layers.
 
 @dataclass(frozen=True)
 class ConvLayer:
-    """A convolutional layer found in a model: ``container`` is None at the top level, or the nested
-    model (e.g. the MobileNetV3 backbone) that holds it. ``output`` is the layer whose output is
-    used: the conv layer itself, or the batch norm / activation right after it."""
+    """A convolutional layer found in a model. ``output`` is the layer whose output is used: the
+    conv layer itself, or the batch norm / activation right after it."""
 
     layer: keras.layers.Layer
-    container: keras.Model | None
     output: keras.layers.Layer
 
     @property
     def name(self) -> str:
-        """``conv2d_3``, or ``MobileNetV3Small/conv_1`` inside a nested model."""
-        return self.layer.name if self.container is None else f"{self.container.name}/{self.layer.name}"
-
-
-def _every_layer(model: keras.Model):
-    """``(layer, container)`` for each layer of ``model`` in order, looking one level into nested models."""
-    for layer in model.layers:
-        yield layer, None
-        if isinstance(layer, keras.Model):
-            yield from ((inner, layer) for inner in layer.layers)
+        """The conv layer's name, e.g. ``conv2d_3``."""
+        return self.layer.name
 
 
 def _has_feature_map(layer) -> bool:
@@ -72,31 +60,27 @@ def _has_feature_map(layer) -> bool:
 def find_conv_layer(model: keras.Model, layer: str | None = None) -> ConvLayer:
     """The layer Grad-CAM reads: the last conv layer (the output of its block), or the one named ``layer``.
 
-    ``layer`` may be any layer's name (its own output is then used), ``backbone/name`` for a
-    layer inside a nested model, or the bare name of such a layer. Raises DogcatError when the
-    model has no conv layer or no layer of that name (the message lists the conv layers).
+    ``layer`` may be any layer's name (its own output is then used). Raises DogcatError when the
+    model has no conv layer of its own or no layer of that name (the message lists the conv layers).
     """
     found = [
-        ConvLayer(one, container, one)
-        for one, container in _every_layer(model)
+        one
+        for one in model.layers
         if isinstance(one, _CONV_TYPES) and not isinstance(one, layers.Conv2DTranspose)
     ]
     if not found:
         raise DogcatError(
-            f"model {model.name!r} has no convolutional layer: Grad-CAM and feature maps need a CNN "
-            "(build_reference_cnn, build_improved_cnn or build_transfer_cnn)"
+            f"model {model.name!r} has no convolutional layer of its own (nested models are not searched): "
+            "Grad-CAM here needs a CNN such as build_reference_cnn or build_improved_cnn"
         )
     if layer is None:  # the last conv layer, and the batch norm / activations that follow it
-        last = found[-1]
-        siblings = (model if last.container is None else last.container).layers
-        after = siblings[siblings.index(last.layer) + 1 :]
-        block = [last.layer, *takewhile(lambda one: isinstance(one, _FOLLOWERS), after)]
-        return ConvLayer(last.layer, last.container, block[-1])
-    for candidate, container in _every_layer(model):
-        found_here = ConvLayer(candidate, container, candidate)
-        if layer in (found_here.name, candidate.name) and _has_feature_map(candidate):
-            return found_here
-    names = ", ".join(c.name for c in found[-6:])
+        after = model.layers[model.layers.index(found[-1]) + 1 :]
+        block = [found[-1], *takewhile(lambda one: isinstance(one, _FOLLOWERS), after)]
+        return ConvLayer(found[-1], block[-1])
+    for candidate in model.layers:
+        if candidate.name == layer and _has_feature_map(candidate):
+            return ConvLayer(candidate, candidate)
+    names = ", ".join(one.name for one in found[-6:])
     raise DogcatError(
         f"model {model.name!r} has no layer {layer!r} with a feature map; its last conv layers: {names}"
     )
@@ -104,14 +88,9 @@ def find_conv_layer(model: keras.Model, layer: str | None = None) -> ConvLayer:
 
 def _walk(model: keras.Model, where: ConvLayer, x):
     """``(feature maps of where, input of the model's Dense head)`` for the batch ``x``, as notebook 04
-    computes them: the layers called in turn (each model the package builds is a chain), a nested
-    model that holds ``where`` run as a sub-model returning both its outputs."""
+    computes them: the layers called in turn (each model the package builds is a chain)."""
     for layer in model.layers[:-1]:
-        if layer is where.container:
-            maps, x = keras.Model(layer.inputs, [where.output.output, layer.outputs[0]])(x, training=False)
-        elif isinstance(layer, layers.Concatenate) and len({id(t) for t in layer.input}) == 1:
-            x = layer([x] * len(layer.input))  # the transfer model's gray -> RGB: one input, 3 times
-        elif not isinstance(layer, layers.InputLayer):
+        if not isinstance(layer, layers.InputLayer):
             x = layer(x, training=False)  # a layer joining branches (Add, Concatenate...) raises ValueError
         if layer is where.output:
             maps = x
@@ -159,14 +138,13 @@ def explain(model: keras.Model, image, layer: str | None = None, target: int | N
                 f"model {model.name!r} joins branches of layers, and Grad-CAM here walks a chain of them: "
                 "use a model built by dogcat_lib (or notebook 02)"
             ) from exc
-        logit = tf.matmul(tf.cast(features, tf.float32), head.kernel) + head.bias  # P(dog) = sigmoid(logit)
+        logit = tf.matmul(features, head.kernel) + head.bias  # P(dog) = sigmoid(logit)
         if target is None:
             target = DOG if float(logit[0, 0]) > 0 else CAT
         score = logit[:, 0] if target == DOG else -logit[:, 0]
-    grads = tape.gradient(score, maps)  # in the layers' dtype: float16 under mixed precision
+    grads = tape.gradient(score, maps)
     if grads is None:
         raise DogcatError(f"layer {where.name!r} does not lead to the model's output: choose another layer")
-    maps, grads = tf.cast(maps, tf.float32), tf.cast(grads, tf.float32)
     weights = tf.reduce_mean(grads, axis=(1, 2))  # (1, k): how much each channel helps the score
     cam = tf.nn.relu(tf.reduce_sum(maps * weights[:, None, None, :], axis=-1))[0].numpy()
     spec = ImageSpec.from_model(model)

@@ -32,7 +32,7 @@ def load_model(path: str | os.PathLike) -> keras.Model:
         claimed = _claimed_bytes(path)
         if claimed <= MAX_MODEL_BYTES:
             with warnings.catch_warnings():
-                # A mixed-precision model's loss-scale variables are not restored into the plain
+                # A model saved before any training has no optimizer variables to restore into the
                 # optimizer Keras rebuilds: harmless for evaluating, predicting or training on.
                 warnings.filterwarnings("ignore", "Skipping variable loading for optimizer", UserWarning)
                 return keras.saving.load_model(path)

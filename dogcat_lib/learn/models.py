@@ -1,11 +1,11 @@
 """Model builders for ``dogcat train``. Each returns a compiled ``keras.Model`` that takes images of
 ``input_shape`` (H, W, C) with raw pixel values 0..255 and outputs P(dog).
 
-Notebooks 02 and 03 write the same models in their cells (the course's ``Sequential``, the
-improved CNN, the transfer model's two phases); tests/test_course_code.py proves them equal. The
-first layer scales the pixels: pass ``scaling=fit_scaler(X_train, input_shape)`` for the course's
-min-max scaling fitted on the training split, or leave it out for ``x / 255``. Because the scaling
-lives inside the model, a saved ``model.keras`` scales new photos exactly as it was trained.
+Notebooks 02 and 03 write the same models in their cells (the course's ``Sequential`` and the
+improved CNN); tests/test_course_code.py proves them equal. The first layer scales the pixels:
+pass ``scaling=fit_scaler(X_train, input_shape)`` for the course's min-max scaling fitted on the
+training split, or leave it out for ``x / 255``. Because the scaling lives inside the model, a
+saved ``model.keras`` scales new photos exactly as it was trained.
 """
 
 from __future__ import annotations
@@ -37,8 +37,7 @@ def build_reference_cnn(
     Conv 32 -> pool -> Conv 64 -> pool -> Conv 128, 128 -> pool -> Conv 256, 256 -> pool ->
     Flatten -> Dropout 0.5 -> Dense 256 relu -> Dense 1 sigmoid; every conv 3x3, ``same``, relu;
     dense layers ``he_normal``. Compiled as the course does: RMSprop(1e-4), binary cross-entropy,
-    accuracy. ``seed`` fixes the initial weights (None: not seeded). The output layer computes in
-    float32 even inside :func:`~dogcat_lib.learn.runtime.precision` (mixed precision).
+    accuracy. ``seed`` fixes the initial weights (None: not seeded).
     """
     if seed is not None:
         keras.utils.set_random_seed(seed)
@@ -63,9 +62,7 @@ def build_reference_cnn(
             layers.Flatten(),
             layers.Dropout(0.5),
             layers.Dense(256, activation="relu", kernel_initializer="he_normal"),
-            layers.Dense(
-                1, activation="sigmoid", kernel_initializer="he_normal", name="p_dog", dtype="float32"
-            ),
+            layers.Dense(1, activation="sigmoid", kernel_initializer="he_normal", name="p_dog"),
         ],
         name="reference_cnn",
     )
@@ -126,84 +123,16 @@ def build_improved_cnn(
         x = layers.MaxPooling2D(name=f"block{block}_pool")(x)
     x = layers.GlobalAveragePooling2D(name="average")(x)
     x = layers.Dropout(dropout, name="dropout")(x)
-    outputs = layers.Dense(1, activation="sigmoid", name="p_dog", dtype="float32")(x)
+    outputs = layers.Dense(1, activation="sigmoid", name="p_dog")(x)
     model = keras.Model(inputs, outputs, name="improved_cnn")
     if compile:
         _compile(model, keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=weight_decay))
     return model
 
 
-def build_transfer_cnn(
-    input_shape: tuple[int, int, int] = COURSE.shape,
-    scaling=None,
-    weights: str | None = "imagenet",
-    image_size: int = 96,
-    augment: bool = True,
-    compile: bool = True,
-    learning_rate: float = 1e-3,
-    seed: int | None = 0,
-):
-    """Transfer learning: a frozen MobileNetV3-Small trained on ImageNet, and a new Dense(1) head.
-
-    Gray inputs are repeated to 3 channels and resized to ``image_size`` (ImageNet features need
-    more than 80 pixels to work well). ``scaling`` is not used: the backbone scales its 0..255
-    inputs itself, as it was trained. ``weights="imagenet"`` downloads the weights (a few MB) once
-    (Colab, your machine); ``weights=None`` starts from random weights (offline, tests). After
-    the head has learnt, :func:`fine_tune` unfreezes the backbone's top layers at a low rate.
-    """
-    del scaling  # the backbone's own preprocessing applies
-    if seed is not None:
-        keras.utils.set_random_seed(seed)
-    inputs = keras.Input(shape=tuple(input_shape), name="pixels")
-    x = augmentation(seed)(inputs) if augment else inputs
-    x = layers.Resizing(image_size, image_size, name="resize")(x)
-    if input_shape[-1] == 1:
-        x = layers.Concatenate(name="gray_to_rgb")([x, x, x])
-    try:
-        backbone = keras.applications.MobileNetV3Small(
-            input_shape=(image_size, image_size, 3), include_top=False, weights=weights,
-            pooling="avg", include_preprocessing=True,
-        )  # fmt: skip
-    except Exception as exc:  # no internet: urllib's errors, wrapped by Keras in its own
-        raise DogcatError(
-            f"cannot get the ImageNet weights ({type(exc).__name__}: {exc}); connect to the internet "
-            "once, or build with weights=None (random start)"
-        ) from exc
-    backbone.trainable = False
-    x = backbone(x, training=False)  # BatchNorm statistics stay ImageNet's, even when fine-tuning
-    x = layers.Dropout(0.2, name="dropout")(x)
-    outputs = layers.Dense(1, activation="sigmoid", name="p_dog", dtype="float32")(x)
-    model = keras.Model(inputs, outputs, name="transfer_mobilenet_v3")
-    if compile:
-        _compile(model, keras.optimizers.Adam(learning_rate=learning_rate))
-    return model
-
-
-def fine_tune(model, top_layers: int = 30, learning_rate: float = 1e-5):
-    """Unfreeze the backbone's last ``top_layers`` layers (BatchNorm stays frozen) and recompile.
-
-    The second phase of transfer learning: after the new head has converged on the frozen
-    backbone, a low learning rate adapts the top features to cats and dogs without wrecking them.
-    """
-    backbones = [
-        layer for layer in model.layers if isinstance(layer, keras.Model) and layer.name != "augmentation"
-    ]
-    if not backbones:
-        raise DogcatError(f"{model.name} has no backbone to fine-tune (build it with build_transfer_cnn)")
-    backbone = backbones[-1]
-    backbone.trainable = True
-    for layer in backbone.layers[:-top_layers]:
-        layer.trainable = False
-    for layer in backbone.layers:
-        if isinstance(layer, keras.layers.BatchNormalization):
-            layer.trainable = False
-    return _compile(model, keras.optimizers.Adam(learning_rate=learning_rate))
-
-
 MODEL_BUILDERS: dict[str, Callable] = {
     "reference": build_reference_cnn,
     "improved": build_improved_cnn,
-    "transfer": build_transfer_cnn,
 }
 
 # How `train` should treat each model unless told otherwise: the course's recipe has a fixed
@@ -211,13 +140,12 @@ MODEL_BUILDERS: dict[str, Callable] = {
 TRAINING_DEFAULTS: dict[str, dict] = {
     "reference": {},
     "improved": {"reduce_lr_patience": 3},
-    "transfer": {"reduce_lr_patience": 3},
 }
 
 
 # The smallest photos (pixels a side) each model takes: the CNNs halve them four times (MaxPooling2D),
-# and a side of 0 is an error deep inside Keras. The transfer model resizes its input itself.
-MIN_SIZE: dict[str, int] = {"reference": 16, "improved": 16, "transfer": 1}
+# and a side of 0 is an error deep inside Keras.
+MIN_SIZE: dict[str, int] = {"reference": 16, "improved": 16}
 
 
 def build_model(name: str, input_shape: tuple[int, int, int] = COURSE.shape, scaling=None, **kwargs):

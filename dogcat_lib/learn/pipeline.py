@@ -15,6 +15,21 @@ from ..data.imagespec import ImageSpec
 from ..plumbing.errors import DatasetError
 
 
+def check_fits(X: np.ndarray, spec: ImageSpec, what: str = "the CSV") -> None:
+    """Raise DatasetError unless X is rows of the photos ``spec`` describes (the model's input),
+    naming both shapes: ``what`` (the CSV) holds one, the model takes the other."""
+    n_pixels = X.shape[1] if X.ndim == 2 else None
+    if n_pixels != spec.n_pixels:
+        try:
+            have = f"{ImageSpec.from_pixels(n_pixels).describe()} per row"
+        except (DatasetError, TypeError):  # a width that is no photo's, or not rows at all
+            have = f"{n_pixels:,} values per row" if n_pixels else f"an array of shape {X.shape}"
+        raise DatasetError(
+            f"{what} holds {have} but the model takes {spec.describe()}: "
+            "preprocess the photos with the model's --size/--color, or train a model on this CSV"
+        )
+
+
 def make_dataset(
     X: np.ndarray,
     y: np.ndarray | None,
@@ -30,11 +45,7 @@ def make_dataset(
     images only (prediction). ``shuffle`` reshuffles every epoch, seeded.
     """
     X = np.ascontiguousarray(X)
-    if X.ndim != 2 or X.shape[1] != spec.n_pixels:
-        raise DatasetError(
-            f"rows of {X.shape[1] if X.ndim == 2 else X.shape} pixels do not fit the model's input "
-            f"{spec.shape} ({spec.n_pixels} pixels)"
-        )
+    check_fits(X, spec)
     images = tf.constant(X)
     labels = None if y is None else tf.constant(np.asarray(y, np.float32))
     shape = tf.constant([-1, *spec.shape])

@@ -1,4 +1,4 @@
-"""What a notebook or ``dogcat train`` runs on: the versions, the device, and mixed precision.
+"""What a notebook or ``dogcat train`` runs on: the versions and the device.
 
 The course trains on one device: Colab's GPU, or the CPU. Keras places the model on the GPU by
 itself; a runtime without a GPU, or Colab's TPU runtime (made for JAX, not for this course's
@@ -10,7 +10,6 @@ from __future__ import annotations
 import glob
 import os
 import platform
-from contextlib import contextmanager
 
 import keras
 import tensorflow as tf
@@ -61,19 +60,3 @@ def setup_report(wanted_version: str | None = None) -> str:
             "Runtime -> Change runtime type -> T4 GPU를 고른 뒤 처음부터 다시 실행하세요."
         )
     return "\n".join(lines)
-
-
-@contextmanager
-def precision(mixed: bool):
-    """Build models inside this block with mixed precision (``mixed=True``) or float32.
-
-    Layers compute in float16 and keep float32 weights; the builders keep the output layer in
-    float32, and Keras scales the loss so that float16 gradients do not underflow. The global
-    policy is restored afterwards: only the models built inside change.
-    """
-    before = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy("mixed_float16" if mixed else "float32")
-    try:
-        yield
-    finally:
-        keras.mixed_precision.set_global_policy(before)

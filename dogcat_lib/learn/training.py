@@ -23,12 +23,10 @@ from pathlib import Path
 import filelock
 import h5py
 import keras
-import matplotlib.pyplot as plt
 import pandas as pd
 
 from ..data.csvio import read_csv
 from ..data.imagespec import ImageSpec
-from ..plots import plot_confusion_matrix, plot_history, plot_mistakes, plot_sample_grid
 from ..plumbing.atomic import atomic_path, atomic_write_bytes
 from ..plumbing.errors import DatasetError, DogcatError
 from ..plumbing.paths import check_not_an_input
@@ -36,12 +34,11 @@ from .evaluation import Evaluation, evaluate, write_metrics
 from .modelfile import _first_words
 from .models import MODEL_BUILDERS, TRAINING_DEFAULTS, build_model
 from .pipeline import make_dataset
-from .runtime import precision
 from .scaling import Splits, fit_scaler, split_dataset
 
 MODEL_FILE, HISTORY_FILE, BEST_FILE, BACKUP_DIR = "model.keras", "history.csv", "best.keras", "backup"
 SETTINGS_FILE = "run.json"  # what the run is (model, CSV, seed...): a resume must match it
-RUN_FIGURES = ("history.png", "confusion.png", "mistakes.png", "samples.png")
+RUN_FIGURES = ("history.png", "confusion.png", "mistakes.png", "samples.png")  # figures/, drawn by the CLI
 RUN_FILES = (MODEL_FILE, HISTORY_FILE, "metrics.json", BEST_FILE, SETTINGS_FILE)
 
 
@@ -79,8 +76,8 @@ def training_callbacks(
 
     ``best_so_far``: the lowest validation loss of an interrupted run (``history.csv``), so that
     the first epoch after a resume does not replace a better checkpoint. ``reduce_lr_patience``
-    halves the learning rate on a plateau (the improved and transfer models); ``budget`` times
-    the epochs (before the log, which records its ``seconds``).
+    halves the learning rate on a plateau (the improved model); ``budget`` times the epochs
+    (before the log, which records its ``seconds``).
     """
     run_dir = Path(run_dir)
     callbacks: list[keras.callbacks.Callback] = []
@@ -208,21 +205,18 @@ def train_from_csv(
     overwrite: bool = False,
     resume: bool = False,
     verbose: int | str = 2,
-    model_options: dict | None = None,
-    mixed_precision: bool = False,
 ) -> TrainingRun:
     """The whole of step two (``dogcat train``): CSV -> split -> scale -> train -> evaluate -> files.
 
-    Writes into ``out_dir``: ``model.keras`` (the best epoch), ``history.csv``, ``metrics.json``
-    (test figures, epochs, seconds, settings) and ``figures/`` (history, confusion matrix,
-    mistakes, sample images). The split is stratified (:func:`split_dataset`), the scaling fitted
-    on the training rows only and put into the model (:func:`fit_scaler`). ``model_options`` go
-    to the builder (e.g. ``{"weights": None}`` for ``transfer``); ``mixed_precision``: layers
-    compute in float16 (faster on recent GPUs; slower on a CPU). Everything is checked before
-    anything is written. An ``out_dir`` that holds a run's files is refused unless ``overwrite``
-    (the old model, metrics and figures stay until the new ones replace them); one holding an
-    interrupted run is continued with ``resume`` (same CSV, by size and first MB, and settings),
-    started over with ``overwrite``, and refused otherwise, as is a second run on the same folder.
+    Writes into ``out_dir``: ``model.keras`` (the best epoch), ``history.csv`` and ``metrics.json``
+    (test figures, epochs, seconds, settings); ``dogcat train`` then draws the returned run into
+    ``figures/`` with plots.py (history, confusion matrix, mistakes, sample images). The split is
+    stratified (:func:`split_dataset`), the scaling fitted on the training rows only and put into
+    the model (:func:`fit_scaler`). Everything is checked before anything is written. An
+    ``out_dir`` that holds a run's files is refused unless ``overwrite`` (the old model, metrics
+    and figures stay until the new ones replace them); one holding an interrupted run is
+    continued with ``resume`` (same CSV, by size and first MB, and settings), started over with
+    ``overwrite``, and refused otherwise, as is a second run on the same folder.
     """
     out = Path(out_dir)
     if model_name not in MODEL_BUILDERS:
@@ -246,7 +240,6 @@ def train_from_csv(
             "seed": seed,
             "batch_size": batch_size,
             "splits": splits.sizes(),
-            "mixed_precision": mixed_precision,
         }
         if interrupted is not None and interrupted != settings:
             changed = sorted(k for k in {**interrupted, **settings} if interrupted.get(k) != settings.get(k))
@@ -260,9 +253,8 @@ def train_from_csv(
             shutil.rmtree(out / BACKUP_DIR, ignore_errors=True)
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(out / SETTINGS_FILE, json.dumps(settings, indent=1).encode())
-        with precision(mixed_precision):
-            scaling = fit_scaler(splits.X_train, spec.shape)
-            model = build_model(model_name, spec.shape, scaling=scaling, seed=seed, **(model_options or {}))
+        scaling = fit_scaler(splits.X_train, spec.shape)
+        model = build_model(model_name, spec.shape, scaling=scaling, seed=seed)
         before = read_history(out)
         if interrupted is not None:
             print(f"resuming the interrupted run in {out}: {done} epochs done, on with epoch {done + 1}")
@@ -298,19 +290,13 @@ def train_from_csv(
         history = read_history(out)
         evaluation = evaluate(model, splits.X_test, splits.y_test, batch_size)
         run = TrainingRun(model, history, evaluation, splits, out, seconds, done, stopped_by)
-        _write_results(run, model_name, spec, settings, max_minutes)
+        _write_results(run, settings, max_minutes)
         return run
 
 
-def _write_results(run: TrainingRun, model_name: str, spec: ImageSpec, settings: dict, max_minutes) -> None:
-    """The figures, ``metrics.json`` and ``model.keras``; then the run's working files go."""
-    out, history, splits = run.out_dir, run.history, run.splits
-    history_png, confusion_png, mistakes_png, samples_png = (out / "figures" / name for name in RUN_FIGURES)
-    plot_history(history, title=f"{model_name} CNN", path=history_png)
-    plot_confusion_matrix(run.evaluation.confusion, path=confusion_png)
-    plot_mistakes(splits.X_test, splits.y_test, run.evaluation.proba, path=mistakes_png)
-    plot_sample_grid(splits.X_train, splits.y_train, spec, n=8, path=samples_png)
-    plt.close("all")
+def _write_results(run: TrainingRun, settings: dict, max_minutes) -> None:
+    """``metrics.json`` and ``model.keras``; then the run's working files go."""
+    out, history = run.out_dir, run.history
     write_metrics(
         run.evaluation,
         out / "metrics.json",

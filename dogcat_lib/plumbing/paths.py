@@ -1,7 +1,7 @@
 """The one rule every command follows before it writes: an output never overwrites an input.
 
-``dogcat evaluate model.keras data.csv --json model.keras`` would otherwise replace the model by
-its own metrics. Paths are compared resolved (symlinks followed, ``..`` removed) and, when both
+``dogcat predict model.keras test1.zip -o model.keras`` would otherwise replace the model by
+its own predictions. Paths are compared resolved (symlinks followed, ``..`` removed) and, when both
 exist, as the same file on disk (a hard link, or another name for the same file on a
 case-insensitive disk): ``os.path.samefile`` alone fails on an output that does not exist yet.
 """
@@ -32,7 +32,7 @@ def check_not_an_input(
     """Raise DogcatError when ``output`` is one of ``inputs`` or inside an input folder that is read.
 
     ``inputs``: every file or folder the command reads (``None`` entries are ignored).
-    ``option``: how the user named the output (``-o``, ``--json``), and ``fix`` what to do, for
+    ``option``: how the user named the output (``-o``, ``--skipped``), and ``fix`` what to do, for
     the message. A folder input counts as a whole: an output inside it would be read back (or
     scanned) next time.
     """
