@@ -510,9 +510,10 @@ def main(argv: list[str] | None = None) -> int:
             return _error(args.command, f"{where}{exc.strerror or exc}")
         except KeyboardInterrupt as exc:
             sys.unraisablehook = lambda unraisable: None  # an object cut short may fail in __del__
-            how = f"stopped by {exc}" if str(exc) else "interrupted"
+            signum = signal.Signals.__members__.get(str(exc), signal.SIGINT)  # _stop names its signal
+            how = "interrupted" if signum == signal.SIGINT else f"stopped by {signum.name}"
             print(f"dogcat {args.command}: {how}; no file was left half-written", file=sys.stderr)
-            return 128 + (signal.Signals[str(exc)] if str(exc) else signal.SIGINT)
+            return 128 + signum
 
 
 if __name__ == "__main__":

@@ -20,9 +20,10 @@ ASK = "JPEG, PNG, WEBP 같은 사진 파일을 올려 주세요."
 def model_path(tmp_path_factory):
     pytest.importorskip("tensorflow")
     from dogcat_lib import build_reference_cnn
-    from dogcat_lib.learn.modelfile import save_model
 
-    return save_model(build_reference_cnn((32, 32, 1)), tmp_path_factory.mktemp("app") / "model.keras")
+    path = tmp_path_factory.mktemp("app") / "model.keras"
+    build_reference_cnn((32, 32, 1)).save(path)
+    return path
 
 
 @pytest.fixture(scope="module")
