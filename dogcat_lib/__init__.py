@@ -6,19 +6,8 @@ the ``dogcat`` command needs. The folders follow the data's path: ``data/`` (pho
 TensorFlow), ``learn/`` (the CSV -> a trained CNN; ``pip install "dogcat[train]"``), ``plots``
 (figures for both), ``cleaner`` and ``colab`` (notebooks), ``plumbing/`` (errors, atomic output).
 
-Step one (notebook 01, no TensorFlow needed)::
-
-    from dogcat_lib import preprocess_to_csv, read_csv
-    preprocess_to_csv("train.zip", "dogs-vs-cats.csv.zst")
-    X, y = read_csv("dogs-vs-cats.csv.zst")          # uint8, every value checked
-
-Step two (``dogcat train``; notebook 02 writes it out with Keras)::
-
-    from dogcat_lib import train_from_csv
-    run = train_from_csv("dogs-vs-cats.csv.zst", "runs/reference", epochs=100)
-    print(run.evaluation.report())
-
-Names are imported on first use, so ``import dogcat_lib`` stays fast and light.
+Names are imported on first use, so ``import dogcat_lib`` stays fast and light; the README's "The
+library" shows both steps in a few lines.
 """
 
 from __future__ import annotations

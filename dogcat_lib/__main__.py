@@ -1,17 +1,8 @@
 """The ``dogcat`` command line (also ``python -m dogcat_lib``): thin shells over the library.
 
 argparse reads the options; what is ours is each command's checks before it writes anything, and
-every failure told in one line (argparse prints a usage block, Python a traceback).
-
-dogcat download -o data/                             # Kaggle's train.zip (a Kaggle account)
-dogcat preprocess train.zip -o dogs-vs-cats.csv      # step one of the course (notebook 01)
-dogcat sample -o runs/sample/train.zip               # a generated, Kaggle-like sample
-dogcat train dogs-vs-cats.csv -o runs/reference      # step two: the course's CNN (notebook 02)
-dogcat evaluate runs/reference/model.keras other.csv
-dogcat predict runs/reference/model.keras test1.zip -o submission.csv
-dogcat predict runs/reference/model.keras my-cat.jpg     # one line: name, P(dog), cat/dog
-dogcat explain runs/reference/model.keras my-cat.jpg -o runs/inside   # Grad-CAM overlays (notebook 04)
-dogcat app runs/reference/model.keras                # the model as a web page (Gradio)
+every failure told in one line (argparse prints a usage block, Python a traceback). ``dogcat
+--help`` lists the commands; the README's "The command line" shows each at work.
 """
 
 from __future__ import annotations
@@ -223,7 +214,6 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("model", metavar="MODEL", type=Path, help="a model.keras from `dogcat train`")
     ex.add_argument("photos", metavar="PHOTO", type=Path, nargs="+", help="photo files (JPEG, PNG, ...)")
     ex.add_argument("-o", "--output", type=Path, required=True, metavar="DIR", help="e.g. runs/inside")
-    ex.add_argument("--layer", help="the layer whose feature maps to read (default: the last conv block)")
     ex.add_argument("--alpha", type=_fraction, default=0.4, help="heatmap opacity, 0..1 (default 0.4)")
     ex.set_defaults(func=cmd_explain)
 
@@ -435,9 +425,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     # first the predictions: a model that gives no probability P(dog) is refused before any overlay
     results = [predict_photo(model, photo) for photo in args.photos]
-    layer = find_conv_layer(model, args.layer)
+    layer = find_conv_layer(model)[0]
     for result, name in zip(results, names, strict=True):
-        heatmap = explain(model, result.pixels, layer=args.layer)
+        heatmap = explain(model, result.pixels)
         title = f"{result.line()}   (evidence for {result.class_name}, {layer.name})"
         fig = plot_gradcam(result.image, heatmap, result.pixels, title, args.alpha, path=args.output / name)
         plt.close(fig)

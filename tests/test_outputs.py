@@ -12,7 +12,6 @@ import signal
 import stat
 import subprocess
 import sys
-import threading
 import time
 import zipfile
 from pathlib import Path
@@ -128,30 +127,25 @@ def null_device(tmp_path) -> Path:
     return node
 
 
-def test_a_device_node_output_is_written_through_never_replaced(tmp_path, small_source, capsys):
+def test_a_device_node_output_is_refused_never_replaced(tmp_path, small_source, capsys):
     node = null_device(tmp_path)
-    assert main(["preprocess", str(small_source), "-o", str(node), "-q"]) == 0
-    atomic_write_bytes(node, b"metrics")
-    with atomic_path(node) as tmp:  # Keras-style writers
-        tmp.write_bytes(b"model")
-    assert stat.S_ISCHR(os.stat(node).st_mode)
-    assert os.stat(node).st_rdev == os.makedev(1, 3)
+    assert main(["preprocess", str(small_source), "-o", str(node), "-q"]) == 1
+    assert "is a device: give a file name" in capsys.readouterr().err
+    with pytest.raises(DogcatError, match="is a device"), atomic_path(node):  # Keras-style writers
+        pass
+    assert stat.S_ISCHR(os.stat(node).st_mode) and os.stat(node).st_rdev == os.makedev(1, 3)
     assert temp_files(tmp_path) == []
 
 
-def test_a_fifo_output_is_written_through(tmp_path):
+def test_a_fifo_output_is_refused_without_blocking(tmp_path):
     if not hasattr(os, "mkfifo"):
         pytest.skip("no FIFOs on this platform")
     fifo = tmp_path / "pipe.csv"
     os.mkfifo(fifo)
-    received = []
-    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
-    reader.start()
     X, y = np.arange(8, dtype=np.uint8).reshape(2, 4), np.array([0, 1], np.uint8)
-    write_csv(X, y, fifo, seed=None)
-    reader.join(10)
-    assert received == [b"label,0,1,2,3\n0,0,1,2,3\n1,4,5,6,7\n"]
-    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    with pytest.raises(DogcatError, match="is a pipe: give a file name"):
+        write_csv(X, y, fifo, seed=None)  # refused before anything opens it (no reader: it would block)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and temp_files(tmp_path) == []
 
 
 def test_a_symlink_output_writes_the_file_it_points_to(tmp_path):

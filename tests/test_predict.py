@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-from dogcat_lib import DatasetError, load_pixels, predict, write_submission
+from dogcat_lib import DatasetError, ImageError, load_pixels, predict, predict_photo, write_submission
 from dogcat_lib.learn.evaluation import predict_proba
 
 
@@ -48,15 +48,17 @@ def test_predict_a_zip_and_a_single_photo_from_a_saved_model(trained_run, sample
     model_path = trained_run.out_dir / "model.keras"
     from_zip = predict(model_path, archive, progress=False)
     assert from_zip["name"].tolist() == [f"test1/{i}.jpg" for i in (1, 2, 3, 4, 5, 6)]
-    single = predict(model_path, sample_folder / "test1" / "3.jpg", progress=False)
-    assert single["name"].tolist() == ["3.jpg"]
-    assert single["dog_probability"].iloc[0] == pytest.approx(from_zip["dog_probability"].iloc[2], rel=1e-6)
+    single = predict_photo(model_path, sample_folder / "test1" / "3.jpg")
+    assert single.name == "3.jpg"
+    assert single.dog_probability == pytest.approx(from_zip["dog_probability"].iloc[2], rel=1e-6)
 
 
 def test_a_broken_single_photo_or_an_empty_folder_is_a_clear_error(model, bad_photos, tmp_path):
     broken = tmp_path / "dog.10.jpg"
     broken.write_bytes(bad_photos["dog.10.jpg"][0])
-    with pytest.raises(DatasetError, match="not a photo the model can read"):
+    with pytest.raises(ImageError, match="dog.10.jpg"):
+        predict_photo(model, broken)
+    with pytest.raises(DatasetError, match="neither a folder nor a zip"):
         predict(model, broken, progress=False)
     empty = tmp_path / "empty"
     empty.mkdir()

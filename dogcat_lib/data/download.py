@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import http.client
 import os
 import re
@@ -114,28 +113,24 @@ def verify_kaggle(path: Path, label: str, photos_only: bool = False) -> None:
 _verify_photos = partial(verify_kaggle, photos_only=True)
 
 
-def _check(path: Path, label: str, verify: Callable | None, size: int | None, sha256: str | None) -> None:
-    """DogcatError unless ``path`` is ``size`` bytes, has the SHA-256 ``sha256`` and passes ``verify``
-    (each where given): what makes a file the download, just fetched or already there."""
+def _check(path: Path, label: str, verify: Callable | None, size: int | None) -> None:
+    """DogcatError unless ``path`` is ``size`` bytes and passes ``verify`` (each where given): what
+    makes a file the download, just fetched or already there."""
     got = path.stat().st_size
     if size is not None and got != size:
         raise DogcatError(f"{label} is {got:,} bytes, not {size:,}")
-    if sha256 is not None:
-        with open(path, "rb") as f:
-            if hashlib.file_digest(f, "sha256").hexdigest() != sha256:
-                raise DogcatError(f"{label} is not the file: its SHA-256 does not match")
     if verify is not None:
         verify(path, label)
 
 
-def _already(dest: Path, verify: Callable | None, size: int | None = None, sha256: str | None = None) -> bool:
+def _already(dest: Path, verify: Callable | None, size: int | None = None) -> bool:
     """True when ``dest`` is the download already (:func:`_check`), False when nothing is there;
     FileExistsError for another file of that name: it is never replaced."""
     if not os.path.lexists(dest):
         return False
     with contextlib.suppress(DogcatError):
         if dest.is_file():
-            _check(dest, str(dest), verify, size, sha256)
+            _check(dest, str(dest), verify, size)
             return True
     why = f"exists and is not the download ({describe_content(dest)}): move it away, or give another -o"
     raise FileExistsError(errno.EEXIST, why, str(dest))
@@ -145,8 +140,6 @@ def download_file(
     url: str,
     dest: str | os.PathLike,
     *,
-    size: int | None = None,
-    sha256: str | None = None,
     progress: bool = True,
     timeout: float | None = None,
     fix: str = "",
@@ -156,14 +149,13 @@ def download_file(
     """Download ``url`` to ``dest`` via ``dest.part``: resumable, verified, atomic, not repeated
     (what is kept and what removed when it fails: the module's docstring).
 
-    ``size``/``sha256``: what the file must be (checked when given; the server's own length is
-    always checked). ``verify(path, label)``: raises DogcatError unless the file holds what it
-    should (e.g. :func:`verify_kaggle`), on the download before its rename and on a file already
-    at ``dest``. Every DogcatError names the URL, what went wrong and ``fix`` (e.g. which option or
-    environment variable sets another URL). ``timeout``: default STALL_SECONDS.
+    The length the server sends is checked. ``verify(path, label)``: raises DogcatError unless the
+    file holds what it should (e.g. :func:`verify_kaggle`), on the download before its rename and
+    on a file already at ``dest``. Every DogcatError names the URL, what went wrong and ``fix``
+    (e.g. which option or environment variable sets another URL). ``timeout``: default STALL_SECONDS.
     """
     dest = Path(dest)
-    if _already(dest, verify, size, sha256):
+    if _already(dest, verify):
         return DownloadResult(dest, already_there=True)
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
@@ -175,11 +167,6 @@ def download_file(
         with urllib.request.urlopen(request, timeout=timeout or STALL_SECONDS) as response:
             resumed = start if response.status == 206 else 0  # 200: the server ignores Range
             total = None if response.length is None else resumed + response.length
-            if size is not None and total is not None and total != size:
-                raise DogcatError(
-                    f"{url} serves {total:,} bytes, but {dest.name} is {size:,} bytes: "
-                    f"the file has changed or the URL is wrong.{hint}"
-                )
             if total is not None and total > max_bytes:
                 raise _too_large(total, max_bytes)
             bar = {"total": total, "initial": resumed, "desc": dest.name, "disable": not progress}
@@ -199,9 +186,9 @@ def download_file(
             f"then run the same command again to resume.{hint}"
         ) from exc
     got = part.stat().st_size
-    expected = size if size is not None else total
+    expected = total  # the length the server sent, if it sent one
     try:
-        _check(part, f"the download of {url}", verify, expected, sha256)
+        _check(part, f"the download of {url}", verify, expected)
     except DogcatError as exc:
         # kept to resume if it ended early: short of its length, or a zip cut short where none was sent
         if (got < expected) if expected is not None else (_CUT_ZIP in str(exc)):

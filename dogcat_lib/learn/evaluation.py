@@ -1,4 +1,4 @@
-"""How good is the model (``dogcat train``, ``dogcat evaluate``): test loss, accuracy, confusion matrix,
+"""How good is the model (``dogcat train``, ``dogcat evaluate``): loss, accuracy, confusion matrix,
 precision and recall in one pass. Notebook 02 computes the same with ``model.evaluate`` and
 scikit-learn's ``confusion_matrix`` and ``classification_report`` (a test proves them equal).
 """

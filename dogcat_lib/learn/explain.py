@@ -16,7 +16,6 @@ gradient of P itself vanishes when P is 0.9999.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from itertools import takewhile
 
 import cv2
@@ -30,69 +29,32 @@ from ..data.imagespec import ImageSpec
 from ..data.labels import CAT, DOG
 from ..plumbing.errors import DogcatError
 
-_CONV_TYPES = (layers.Conv2D, layers.DepthwiseConv2D, layers.SeparableConv2D)
 # layers that keep a conv layer's shape and usually follow it: the block's output is after them
 _FOLLOWERS = (layers.BatchNormalization, layers.Activation, layers.ReLU, layers.LeakyReLU, layers.ELU)
 
 
-@dataclass(frozen=True)
-class ConvLayer:
-    """A convolutional layer found in a model. ``output`` is the layer whose output is used: the
-    conv layer itself, or the batch norm / activation right after it."""
-
-    layer: keras.layers.Layer
-    output: keras.layers.Layer
-
-    @property
-    def name(self) -> str:
-        """The conv layer's name, e.g. ``conv2d_3``."""
-        return self.layer.name
-
-
-def _has_feature_map(layer) -> bool:
-    """True when ``layer`` outputs (batch, h, w, channels)."""
-    try:
-        return len(layer.output.shape) == 4
-    except (AttributeError, ValueError):  # never called, or called with several outputs
-        return False
-
-
-def find_conv_layer(model: keras.Model, layer: str | None = None) -> ConvLayer:
-    """The layer Grad-CAM reads: the last conv layer (the output of its block), or the one named ``layer``.
-
-    ``layer`` may be any layer's name (its own output is then used). Raises DogcatError when the
-    model has no conv layer of its own or no layer of that name (the message lists the conv layers).
-    """
-    found = [
-        one
-        for one in model.layers
-        if isinstance(one, _CONV_TYPES) and not isinstance(one, layers.Conv2DTranspose)
-    ]
+def find_conv_layer(model: keras.Model) -> tuple[layers.Conv2D, keras.layers.Layer]:
+    """``(conv, output)``: the last conv layer and the layer whose output Grad-CAM reads, the end of
+    its block (the batch norm and activations that follow it, or the conv layer itself). Raises
+    DogcatError when the model has no conv layer of its own."""
+    found = [one for one in model.layers if isinstance(one, layers.Conv2D)]
     if not found:
         raise DogcatError(
             f"model {model.name!r} has no convolutional layer of its own (nested models are not searched): "
             "Grad-CAM here needs a CNN such as build_reference_cnn or build_improved_cnn"
         )
-    if layer is None:  # the last conv layer, and the batch norm / activations that follow it
-        after = model.layers[model.layers.index(found[-1]) + 1 :]
-        block = [found[-1], *takewhile(lambda one: isinstance(one, _FOLLOWERS), after)]
-        return ConvLayer(found[-1], block[-1])
-    for candidate in model.layers:
-        if candidate.name == layer and _has_feature_map(candidate):
-            return ConvLayer(candidate, candidate)
-    names = ", ".join(one.name for one in found[-6:])
-    raise DogcatError(
-        f"model {model.name!r} has no layer {layer!r} with a feature map; its last conv layers: {names}"
-    )
+    after = model.layers[model.layers.index(found[-1]) + 1 :]
+    block = [found[-1], *takewhile(lambda one: isinstance(one, _FOLLOWERS), after)]
+    return found[-1], block[-1]
 
 
-def _walk(model: keras.Model, where: ConvLayer, x):
-    """``(feature maps of where, input of the model's Dense head)`` for the batch ``x``, as notebook 04
-    computes them: the layers called in turn (each model the package builds is a chain)."""
+def _walk(model: keras.Model, where: keras.layers.Layer, x):
+    """``(where's output: the feature maps, the input of the model's Dense head)`` for the batch
+    ``x``, as notebook 04 computes them: the layers called in turn (every model here is a chain)."""
     for layer in model.layers[:-1]:
         if not isinstance(layer, layers.InputLayer):
             x = layer(x, training=False)  # a layer joining branches (Add, Concatenate...) raises ValueError
-        if layer is where.output:
+        if layer is where:
             maps = x
     return maps, x
 
@@ -114,13 +76,13 @@ def model_input(model: keras.Model, image) -> np.ndarray:
     return array.reshape(1, *spec.shape)
 
 
-def explain(model: keras.Model, image, layer: str | None = None, target: int | None = None) -> np.ndarray:
+def explain(model: keras.Model, image, target: int | None = None) -> np.ndarray:
     """Grad-CAM heatmap: (H, W) float32 in 0..1, H x W the model's input, where the evidence lies.
 
-    ``image``: the model's input pixels or a photo (see :func:`model_input`). ``layer``: the
-    feature maps to read (default: the last conv block, see :func:`find_conv_layer`).
-    ``target``: the class whose evidence is shown, 1 dog or 0 cat; default the predicted one
-    (dog when P(dog) > 0.5). 1 marks the strongest evidence; all zeros: none found.
+    ``image``: the model's input pixels or a photo (see :func:`model_input`); the feature maps are
+    the last conv block's (:func:`find_conv_layer`). ``target``: the class whose evidence is shown,
+    1 dog or 0 cat; default the predicted one (dog when P(dog) > 0.5). 1 marks the strongest
+    evidence; all zeros: none found.
     """
     head = model.layers[-1]
     if not isinstance(head, layers.Dense) or head.units != 1:
@@ -128,7 +90,7 @@ def explain(model: keras.Model, image, layer: str | None = None, target: int | N
             f"model {model.name!r} does not end in Dense(1) giving P(dog): Grad-CAM here needs a model "
             "trained by `dogcat train` (or notebook 02)"
         )
-    where = find_conv_layer(model, layer)
+    where = find_conv_layer(model)[1]
     x = tf.convert_to_tensor(model_input(model, image))
     with tf.GradientTape() as tape:
         try:
@@ -143,8 +105,6 @@ def explain(model: keras.Model, image, layer: str | None = None, target: int | N
             target = DOG if float(logit[0, 0]) > 0 else CAT
         score = logit[:, 0] if target == DOG else -logit[:, 0]
     grads = tape.gradient(score, maps)
-    if grads is None:
-        raise DogcatError(f"layer {where.name!r} does not lead to the model's output: choose another layer")
     weights = tf.reduce_mean(grads, axis=(1, 2))  # (1, k): how much each channel helps the score
     cam = tf.nn.relu(tf.reduce_sum(maps * weights[:, None, None, :], axis=-1))[0].numpy()
     spec = ImageSpec.from_model(model)

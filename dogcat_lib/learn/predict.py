@@ -8,7 +8,7 @@ can therefore never be fed at the wrong size or scale.
 from __future__ import annotations
 
 import os
-from contextlib import ExitStack, closing
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -16,13 +16,13 @@ import numpy as np
 import pandas as pd
 
 from ..data.dataset import decode_stream
-from ..data.images import decode_pixels, read_file_bytes
+from ..data.images import decode_pixels
 from ..data.imagespec import ImageSpec
 from ..data.labels import CLASS_NAMES, IMAGE_EXTENSIONS
 from ..data.photo import open_photo
-from ..data.sources import SkipReport, is_zip, open_source
+from ..data.sources import SkipReport, open_source
 from ..plumbing.atomic import atomic_write_bytes
-from ..plumbing.errors import DatasetError, ImageError
+from ..plumbing.errors import DatasetError
 from .evaluation import check_output, predict_proba
 from .modelfile import load_model
 
@@ -38,43 +38,31 @@ def predict(
     workers: int | None = None,
     progress: bool = True,
 ):
-    """P(dog) for one photo, or every photo of a folder (recursive) or a zip (e.g. Kaggle's test1.zip).
+    """P(dog) for every photo of a folder (recursive) or a zip (e.g. Kaggle's test1.zip); one photo:
+    :func:`predict_photo`.
 
     ``model``: a Keras model or the path of a ``.keras`` file. Returns a DataFrame with columns
     ``name`` (the file's path inside the source), ``dog_probability`` (float32), ``label``
     (1 if the probability > 0.5) and ``class`` ("cat"/"dog"), in name order; entries that are not
     decodable photos are left out and listed in ``df.attrs["skipped"]`` (a SkipReport).
     """
-    path = Path(source).expanduser()
     skipped = SkipReport()
-    with ExitStack() as stack:
-        single = path.is_file() and not is_zip(path)
-        # a device or pipe is refused before the model loads
-        src = None if single else stack.enter_context(closing(open_source(path)))
+    with closing(open_source(source)) as src:  # a device or pipe is refused before the model loads
         model = _as_model(model)
         check_output(model)  # before decoding thousands of photos for a model that cannot use them
         spec = ImageSpec.from_model(model)
-        if src is None:
-            try:
-                X = decode_pixels(read_file_bytes(path), spec).reshape(1, -1)
-            except ImageError as exc:
-                raise DatasetError(f"{path} is not a photo the model can read: {exc}") from exc
-            names = [path.name]
-        else:
-            names = []
-            for name in sorted(src.scan(skipped)):
-                if PurePosixPath(name).suffix.lower() in IMAGE_EXTENSIONS:
-                    names.append(name)
-                else:
-                    skipped.add(name, "not an image file name")
-            wanted = [(name, 0) for name in names]
-            chunks = list(
-                decode_stream(src, wanted, spec, workers=workers, progress=progress, skipped=skipped)
-            )
-            names = [name for _, _, chunk_names in chunks for name in chunk_names]
-            if not names:
-                raise DatasetError(f"no decodable photo in {src.description} ({skipped.summary()})")
-            X = np.concatenate([rows for rows, _, _ in chunks])
+        names = []
+        for name in sorted(src.scan(skipped)):
+            if PurePosixPath(name).suffix.lower() in IMAGE_EXTENSIONS:
+                names.append(name)
+            else:
+                skipped.add(name, "not an image file name")
+        wanted = [(name, 0) for name in names]
+        chunks = list(decode_stream(src, wanted, spec, workers=workers, progress=progress, skipped=skipped))
+        names = [name for _, _, chunk_names in chunks for name in chunk_names]
+        if not names:
+            raise DatasetError(f"no decodable photo in {src.description} ({skipped.summary()})")
+        X = np.concatenate([rows for rows, _, _ in chunks])
     proba = predict_proba(model, X, batch_size)
     labels = (proba > 0.5).astype(np.uint8)
     frame = pd.DataFrame(

@@ -1,7 +1,7 @@
 """Atomic file output: a temp file in the destination's folder, renamed into place on success.
 
-No library does it for us: ``tempfile`` makes private (0600) files and knows nothing of links,
-devices or the output's own name, and ``os.replace`` is only the last step.
+No library does it for us: ``tempfile`` makes private (0600) files and knows nothing of links
+or the output's own name, and ``os.replace`` is only the last step.
 
 A crash, a full disk or Ctrl-C never leaves half a file under the final name, and an existing
 file there is replaced only by a complete new one. Every file the package writes goes through
@@ -13,9 +13,8 @@ What the output name already is decides how it is written:
 - nothing, or a regular file: a temp file ``.STEM.XXXXXXXX.tmpSUFFIX`` beside it (STEM cut short
   if the name would pass 255 bytes), renamed over it;
 - a symlink (a Drive shortcut, say): the file it points to is replaced atomically, the link stays;
-- a character device or a pipe (``/dev/null``, ``/dev/stdout``, a FIFO): written through, as a
-  shell redirection would; the node itself is never replaced (Colab and Docker run as root);
-- a folder, a block device or a socket: refused with an error naming it.
+- anything else (a folder, a device such as ``/dev/null``, a pipe, a socket): refused with an
+  error naming it, never replaced (Colab and Docker run as root, who could replace ``/dev/null``).
 
 Errors name the output the caller asked for, never the hidden temp file. Temp files of ours that
 a killed run left beside an output (not modified for :data:`STALE_SECONDS`) are removed by the
@@ -28,9 +27,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import shutil
 import stat
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -76,24 +73,21 @@ def remove_stale_temps(path: str | os.PathLike, older_than: float = STALE_SECOND
                     os.unlink(entry.path)
 
 
-def output_target(path: str | os.PathLike) -> tuple[Path, bool]:
-    """``(where to write, write_through)`` for an output named ``path`` (see the module's rules).
+_KINDS = {"d": "a folder", "b": "a block device (a disk)", "c": "a device", "p": "a pipe", "s": "a socket"}
 
-    ``write_through`` is True for an existing character device or pipe, which is opened and
-    written as it is; otherwise the place is the file a link points to. Raises DogcatError for a
-    folder, a block device or a socket.
-    """
+
+def output_target(path: str | os.PathLike) -> Path:
+    """Where an output named ``path`` is written: the file itself, or the file a link points to.
+    Raises DogcatError when it exists and is not a regular file (see the module's rules)."""
     path = Path(path)
     try:
         mode = os.stat(path).st_mode  # follows links, /proc's /dev/stdout included
     except FileNotFoundError:
         mode = stat.S_IFREG
-    if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
-        return path, True
     if not stat.S_ISREG(mode):
-        kind = {"d": "a folder", "b": "a block device (a disk)", "s": "a socket"}.get(stat.filemode(mode)[0])
-        raise DogcatError(f"output {path} is {kind or 'not a regular file'}: give a file name")
-    return Path(os.path.realpath(path)), False  # a link's target is replaced; the link stays
+        kind = _KINDS.get(stat.filemode(mode)[0], "not a file")
+        raise DogcatError(f"output {path} is {kind}: give a file name")
+    return Path(os.path.realpath(path))  # a link's target is replaced; the link stays
 
 
 @contextmanager
@@ -112,24 +106,17 @@ def _errors_naming(path: str | os.PathLike, tmp: Path | None = None) -> Iterator
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temp path beside ``path`` (same suffix) to write; rename it to ``path`` on success.
 
-    On any error (or Ctrl-C) the temp file is removed and ``path`` is left as it was. For a
-    device or pipe the temp file sits in the system's temp folder and is copied through.
+    On any error (or Ctrl-C) the temp file is removed and ``path`` is left as it was.
     """
-    target, through = output_target(path)
-    beside = Path(tempfile.gettempdir(), target.name) if through else target
-    tmp = beside.with_name(_temp_name(beside, secrets.token_hex(4)))
+    target = output_target(path)
+    tmp = target.with_name(_temp_name(target, secrets.token_hex(4)))
     try:
         with _errors_naming(path, tmp):
-            if not through:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                remove_stale_temps(target)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            remove_stale_temps(target)
             tmp.touch(exist_ok=False)  # 0666 less the umask, as any new file (mkstemp's are 0600)
             yield tmp
-            if through:
-                with open(tmp, "rb") as src, open(target, "wb") as out:
-                    shutil.copyfileobj(src, out)
-            else:
-                os.replace(tmp, target)
+            os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -139,13 +126,8 @@ def atomic_output(path: str | os.PathLike) -> Iterator:
     """Open a temp file beside ``path`` for binary writing; rename it to ``path`` on success.
 
     The data reaches the disk (fsync) before the rename. On any error (or Ctrl-C) the temp file
-    is removed and ``path`` is left as it was. A device or pipe is written through instead.
+    is removed and ``path`` is left as it was.
     """
-    target, through = output_target(path)
-    if through:
-        with _errors_naming(path), open(target, "wb") as out:
-            yield out
-        return
     with atomic_path(path) as tmp, open(tmp, "wb") as out:
         yield out
         out.flush()
