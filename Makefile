@@ -1,4 +1,4 @@
-# dogcat: the course's commands. On a fresh machine (Python 3.11+ and make): `make demo`, `make test`.
+# dogcat: the course's commands. On a fresh machine (Python 3.11-3.13 and make): `make demo`, `make test`.
 # Windows without make: see README.md for the same steps with conda and the `dogcat` command.
 
 PYTHON ?= python3
@@ -27,12 +27,12 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
 
-setup: $(STAMP)  ## create .venv and install dogcat_lib with everything: training (TensorFlow), the web page, dev tools
+setup: $(STAMP)  ## create .venv and install dogcat_lib with everything: training (TensorFlow), the web page, the Kaggle client, dev tools
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[train,test,dev,app]"
+	$(PY) -m pip install --quiet -e ".[train,test,dev,app,kaggle]"
 	@touch $(STAMP)
 
 data: $(STAMP)  ## download Kaggle's real photos into data/ (a Kaggle account and API token)

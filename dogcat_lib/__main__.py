@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from .data.imagespec import COURSE, ImageSpec
-from .plumbing.atomic import fit_name
+from .plumbing.atomic import fit_name, output_target
 from .plumbing.errors import DogcatError
 from .plumbing.paths import check_not_an_input
 from .plumbing.quiet import native_stderr_silenced
@@ -43,6 +43,7 @@ def _checked(convert, ok, what: str):
 
 _positive_int = _checked(int, lambda value: value >= 1, "a positive integer")
 _positive_float = _checked(float, lambda value: value > 0, "a positive number")
+_count = _checked(int, lambda value: value >= 0, "0 or a positive integer")
 _fraction = _checked(float, lambda value: 0 <= value <= 1, "a number between 0 and 1")
 
 
@@ -65,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         "preprocess",
         help="photos (Kaggle train.zip or a folder) -> the course's CSV",
         description="Decode every labelled photo of SRC (a .zip read in place, or a folder searched "
-        "recursively) to SIZE x SIZE pixels and write ONE CSV: label,0,1,...  (cat=0, dog=1), rows shuffled.",
+        "recursively) to SIZE x SIZE pixels and write ONE CSV: label,0,1,... (cat=0, dog=1), rows shuffled.",
     )
     pre.add_argument("source", metavar="SRC", type=Path, help="train.zip or a folder of photos")
     pre.add_argument(
@@ -109,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument(
         "-n", "--per-class", type=_positive_int, default=200, help="photos per class (default 200)"
     )
-    sample.add_argument("--unlabelled", type=int, default=0, help="unlabelled test1/ photos (default 0)")
+    sample.add_argument("--unlabelled", type=_count, default=0, help="unlabelled test1/ photos (default 0)")
     sample.add_argument("--seed", type=int, default=0)
     sample.set_defaults(func=cmd_sample)
 
@@ -126,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--url",
         help="download from this address instead (a mirror; also $DOGCAT_KAGGLE_URL)",
     )
-    dl.add_argument("--max-bytes", type=_positive_int, metavar="N", help="stop past N bytes (default 2e9)")
+    dl.add_argument("--max-bytes", type=_positive_int, metavar="N", help="stop past N bytes (default 2 GB)")
     dl.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     dl.set_defaults(func=cmd_download)
 
@@ -147,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr = sub.add_parser(
         "train",
         help="the CSV -> a trained CNN: model.keras, history.csv, metrics.json, figures/",
-        description="Split the CSV (stratified, seeded: 70%% train+validation, 30%% test), scale with "
+        description="Split the CSV (stratified, seeded: 70% train+validation, 30% test), scale with "
         "statistics of the training split only, train with early stopping, evaluate on the test split.",
     )
     tr.add_argument("csv", metavar="CSV", type=Path, help="the CSV from `dogcat preprocess`")
@@ -157,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument(
         "--model",
         default="reference",
+        choices=("reference", "improved"),
         help="reference (the course's CNN, default) or improved (batch norm, augmentation, light head)",
     )
     tr.add_argument("--seed", type=int, default=0, help="split, initial weights and shuffling (default 0)")
@@ -221,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
         "app",
         help="the model as a web page: a photo -> P(강아지), the verdict and Grad-CAM (Gradio)",
         description="Serve a page where a photo (upload, paste or webcam) gets the model's verdict and "
-        'its Grad-CAM overlay, until Ctrl-C. Needs `pip install "dogcat[app]"`.',
+        "its Grad-CAM overlay, until Ctrl-C. Needs Gradio (make setup installs it).",
     )
     app.add_argument("model", metavar="MODEL", type=Path, help="a model.keras from `dogcat train`")
     app.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (0.0.0.0: the whole network)")
@@ -294,7 +296,7 @@ def cmd_download(args: argparse.Namespace) -> int:
 
     path = download_dataset(args.output, args.url, not args.quiet, args.max_bytes)
     print(f"{path} ({path.stat().st_size / 1e6:,.1f} MB) is ready; next:")
-    print(f"  dogcat preprocess {path} -o {args.output / 'dogs-vs-cats.csv'}")
+    print(f"  dogcat preprocess {path} -o {args.output / 'dogs-vs-cats.csv.zst'}")
     return 0
 
 
@@ -364,8 +366,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    if args.output is not None:
+    if args.output is not None:  # before any photo is decoded
         check_not_an_input(args.output, [args.model, args.source], option="-o")
+        output_target(args.output)  # a folder, a device or a pipe
     from .data.sources import is_zip
     from .learn.predict import predict, predict_photo, write_submission
 
@@ -464,9 +467,8 @@ def _stop(signum: int, frame) -> NoReturn:
 
 @contextmanager
 def _signals_stop_like_ctrl_c() -> Iterator[None]:
-    wanted = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
-    if threading.current_thread() is not threading.main_thread():  # only there can handlers be set
-        wanted = []
+    main = threading.current_thread() is threading.main_thread()  # only there can handlers be set
+    wanted = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if main and hasattr(signal, name)]
     previous = {signum: signal.signal(signum, _stop) for signum in wanted}
     try:
         yield

@@ -8,7 +8,7 @@ package's own checks speak, in Korean. ``api_name="/predict"`` serves ``gradio_c
     Client("http://127.0.0.1:7860/").predict(handle_file("cat.jpg"), api_name="/predict")
     # -> (0.132, "고양이", "/tmp/gradio/.../image.png")   P(강아지), the verdict, the overlay
 
-Needs ``pip install "dogcat[app]"`` (Colab has Gradio).
+Needs Gradio: ``pip install -e ".[app]"`` in the repository (``make setup`` does; Colab has it).
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ def launch_app(
     try:
         import gradio as gr
     except ImportError as exc:
-        raise MissingDependency('the web page needs Gradio: pip install "dogcat[app]"') from exc
+        raise MissingDependency("the web page needs Gradio: pip install gradio") from exc
     folder = Path(tempfile.mkdtemp(prefix="dogcat-examples-"))
     page = _page(gr, model, _examples(folder))
     page.launch(

@@ -157,7 +157,7 @@ def build_wheel(out_dir: str | os.PathLike = "dist") -> Path:
     """Build ``dogcat-VERSION-py3-none-any.whl`` from the repository into ``out_dir`` (``python -m build``).
 
     Needs the repository (an editable install: ``make setup`` or ``pip install -e .``) and the
-    ``build`` package (a dev dependency). Raises DogcatError with the fix otherwise.
+    ``build`` package (in the test extra). Raises DogcatError with the fix otherwise.
     """
     repo = repository_root()
     if repo is None:

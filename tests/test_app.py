@@ -56,7 +56,7 @@ def test_without_gradio_the_command_says_what_to_install(model_path, monkeypatch
     monkeypatch.setitem(sys.modules, "gradio", None)  # as on a machine without it
     assert main(["app", str(model_path)]) == 1
     err = capsys.readouterr().err
-    assert err == 'dogcat app: error: the web page needs Gradio: pip install "dogcat[app]"\n'
+    assert err == "dogcat app: error: the web page needs Gradio: pip install gradio\n"
 
 
 def test_a_photo_gets_p_dog_the_korean_verdict_and_the_overlay(client, tmp_path):

@@ -1,5 +1,7 @@
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -43,7 +45,9 @@ def test_preprocess_options(photo_folder, tmp_path):
     assert X.shape == (4, 16 * 16 * 3) and np.bincount(y).tolist() == [2, 2]
 
 
-@pytest.mark.parametrize("case", ["missing", "empty", "inside", "unwritable", "is-input", "bad-limit"])
+@pytest.mark.parametrize(
+    "case", ["missing", "empty", "inside", "unwritable", "is-input", "bad-limit", "bz2-name", "device"]
+)
 def test_preprocess_failures_exit_non_zero_with_one_line(tmp_path, photo_folder, capsys, case):
     source, out, extra = photo_folder, tmp_path / "out.csv", []
     if case == "missing":
@@ -60,6 +64,10 @@ def test_preprocess_failures_exit_non_zero_with_one_line(tmp_path, photo_folder,
         source = tmp_path / "cat.1.jpg"
         source.write_bytes(jpeg(0, 1))
         out = source
+    elif case == "bz2-name":  # pd.read_csv would unpack it as bzip2: refused, nothing read
+        out = tmp_path / "out.csv.bz2"
+    elif case == "device":
+        out = Path(os.devnull)
     args = ["preprocess", str(source), "-o", str(out), "-q", *extra]
     if case == "bad-limit":
         with pytest.raises(SystemExit) as exit_info:
@@ -71,7 +79,7 @@ def test_preprocess_failures_exit_non_zero_with_one_line(tmp_path, photo_folder,
     assert main(args) != 0
     err = capsys.readouterr().err.strip()
     assert err.startswith("dogcat preprocess: error: ") and "\n" not in err
-    assert not out.exists() or case == "is-input"
+    assert not out.exists() or case in ("is-input", "device")
     assert not (photo_folder / "more photos" / "out.csv").exists()
 
 
@@ -105,3 +113,15 @@ def test_preprocess_compresses_by_the_output_suffix(photo_folder, tmp_path, caps
     assert (tmp_path / out_name).read_bytes().startswith(magic)
     assert read_csv(tmp_path / out_name)[0].shape == (10, 6400)
     assert f"wrote {tmp_path / out_name}" in capsys.readouterr().out
+
+
+def test_sample_refuses_a_negative_count_and_predict_a_folder_output_before_any_photo(tmp_path, capsys):
+    with pytest.raises(SystemExit) as usage:
+        main(["sample", "-o", str(tmp_path / "s"), "-n", "5", "--unlabelled", "-3"])
+    assert usage.value.code == 2 and "0 or a positive integer" in capsys.readouterr().err
+    photos, folder = tmp_path / "test1", tmp_path / "submission.csv"
+    photos.mkdir()
+    folder.mkdir()
+    assert main(["predict", str(tmp_path / "model.keras"), str(photos), "-o", str(folder), "-q"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "is a folder" in err, err

@@ -120,8 +120,10 @@ def test_bad_input_is_one_line_and_writes_nothing(case, trained_run, tiny_csv, t
 
 
 def test_train_rejects_an_unknown_model_before_reading_anything(tiny_csv, tmp_path, capsys):
-    assert main(["train", str(tiny_csv), "-o", str(tmp_path / "r"), "--model", "vgg99", "-q"]) == 1
-    assert "choose one of reference" in one_line_error(capsys, "train")
+    with pytest.raises(SystemExit) as usage:  # argparse answers at once, before TensorFlow loads
+        main(["train", str(tiny_csv), "-o", str(tmp_path / "r"), "--model", "vgg99", "-q"])
+    err = capsys.readouterr().err
+    assert usage.value.code == 2 and err.count("\n") == 1 and "invalid choice: 'vgg99'" in err, err
     assert not (tmp_path / "r").exists()
 
 

@@ -96,7 +96,7 @@ def test_a_zip_cut_short_is_called_damaged(tmp_path, capsys):
     assert "is a damaged zip (cut short?" in one_error_line(capsys, "preprocess")
     (tmp_path / "notes.txt").write_text("not a zip")
     assert main(["preprocess", str(tmp_path / "notes.txt"), "-o", str(tmp_path / "o.csv"), "-q"]) == 1
-    assert "neither a folder nor a zip file" in one_error_line(capsys, "preprocess")
+    assert "neither a folder nor a zip" in one_error_line(capsys, "preprocess")
 
 
 def test_predict_calls_a_cut_zip_damaged_not_a_bad_photo(trained_run, tmp_path, capsys):

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..plumbing.atomic import output_target
 from ..plumbing.errors import DatasetError, DogcatError, ImageError
 from ..plumbing.parallel import ordered_map
 from ..plumbing.paths import check_not_an_input
@@ -251,12 +252,11 @@ def build_dataset(
 def check_output_path(
     source: str | os.PathLike, output: str | os.PathLike, *, option: str = "output"
 ) -> None:
-    """Refuse an output that is the input, lies inside the scanned folder, or is a folder."""
+    """Refuse an output that is the input or inside it, is no file, or is not named as pandas reads a CSV."""
     check_not_an_input(output, [source], option=option)
-    if Path(output).is_dir():
-        raise DogcatError(
-            f"{option} {output} is a folder: give a file name such as {Path(output) / 'dogs-vs-cats.csv'}"
-        )
+    output_target(output)  # a folder, a device or a pipe: refused before anything is read
+    if not Path(output).name.lower().endswith((".csv", ".csv.gz", ".csv.zst")):
+        raise DogcatError(f"{option} {output}: end the CSV's name in .csv, .csv.zst or .csv.gz")
 
 
 def preprocess_to_csv(

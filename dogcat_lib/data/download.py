@@ -2,7 +2,7 @@
 
 Every download streams to ``NAME.part`` beside the target with a progress bar, resumes an
 interrupted ``.part`` with an HTTP Range request where the server allows it, checks the size
-(and a SHA-256 where one is known) and what the zip holds (Kaggle's train.zip of cat.N.jpg /
+the server sent and what the zip holds (Kaggle's train.zip of cat.N.jpg /
 dog.N.jpg), and only then renames the file into place: the final name never holds half a file
 or an HTML page. A complete file is not downloaded again;
 a file of that name that fails the same check is not the download: refused, never replaced.
@@ -278,9 +278,7 @@ def _kaggle_api_download(out_dir: Path, progress: bool) -> None:
         with contextlib.nullcontext() if progress else _quiet():
             api.competition_download_files(KAGGLE_COMPETITION, path=str(staging), quiet=not progress)
     except ImportError:
-        raise DogcatError(
-            "the Kaggle download needs the kaggle package: pip install 'dogcat[kaggle]' or pip install kaggle"
-        ) from None
+        raise DogcatError("the Kaggle download needs the kaggle package: pip install kaggle") from None
     except SystemExit:  # the client prints its help and exits when it finds no login
         raise DogcatError(KAGGLE_SETUP) from None
     except Exception as exc:  # requests' HTTPError / ConnectionError, the old ApiException, ...

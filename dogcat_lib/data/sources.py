@@ -222,7 +222,7 @@ def open_source(source: str | os.PathLike) -> FolderSource | ZipSource:
                 f"source {path} is a damaged zip (cut short? its table of contents at the end is "
                 "missing): download or copy it again"
             )
-        raise DatasetError(f"source {path} is neither a folder nor a zip file")
+        raise DatasetError(f"source {path} is neither a folder nor a zip: give train.zip or a photo folder")
     return ZipSource(path, file)
 
 

@@ -32,7 +32,7 @@ def check_not_an_input(
     """Raise DogcatError when ``output`` is one of ``inputs`` or inside an input folder that is read.
 
     ``inputs``: every file or folder the command reads (``None`` entries are ignored).
-    ``option``: how the user named the output (``-o``, ``--skipped``), and ``fix`` what to do, for
+    ``option``: how the user named the output (``-o``, say), and ``fix`` what to do, for
     the message. A folder input counts as a whole: an output inside it would be read back (or
     scanned) next time.
     """
