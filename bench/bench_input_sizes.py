@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import RESULTS, add_common_arguments, child_main, machine, run_child, sample_missing
+from common import RESULTS, add_common_arguments, child_main, fit_timed, machine, run_child, sample_missing
 
 INPUTS = (("80", "gray"), ("80", "rgb"), ("96", "rgb"), ("128", "rgb"))
 
@@ -33,14 +33,13 @@ def preprocess(sample: str, out: str, size: str, color: str) -> dict:
 
 
 def epoch_time(csv: str, epochs: str) -> dict:
-    from dogcat_lib import ImageSpec, build_model, fit_scaler, read_csv, split_dataset, train
+    from dogcat_lib import ImageSpec, build_improved_cnn, fit_scaler, read_csv, split_dataset
 
     X, y = read_csv(csv)
     shape = ImageSpec.from_pixels(X.shape[1]).shape
     data = split_dataset(X, y, seed=0)
-    model = build_model("improved", shape, scaling=fit_scaler(data.X_train).layer(shape))
-    history = train(model, data, epochs=int(epochs), verbose=0)
-    return {"best_epoch_s": min(history.seconds), "train_rows": len(data.y_train)}
+    model = build_improved_cnn(shape, scaling=fit_scaler(data.X_train, shape))
+    return {"best_epoch_s": min(fit_timed(model, data, int(epochs))), "train_rows": len(data.y_train)}
 
 
 VARIANTS = {"preprocess": preprocess, "epoch_time": epoch_time}

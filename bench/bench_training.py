@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_accuracy import run_figures, train_one
-from common import RESULTS, add_common_arguments, child_main, machine, peak_rss_mb, sample_missing
+from common import RESULTS, add_common_arguments, child_main, fit_timed, machine, peak_rss_mb, sample_missing
 from common import run_child as _run_child
 
 
@@ -59,8 +59,7 @@ def course_path(csv: str, epochs: str) -> dict:
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import MinMaxScaler
 
-    from dogcat_lib import build_reference_cnn
-    from dogcat_lib.learn.training import EpochTimer  # the timer `train` uses, so both paths time alike
+    from dogcat_lib import TimeBudget, build_reference_cnn  # TimeBudget: dogcat train's epoch timer
 
     tf_rss = peak_rss_mb()
     df = pd.read_csv(csv)
@@ -73,29 +72,26 @@ def course_path(csv: str, epochs: str) -> dict:
     X_train = X_train.reshape(-1, 80, 80, 1)
     X_test = X_test.reshape(-1, 80, 80, 1)
     model = build_reference_cnn((80, 80, 1), scaling=keras.layers.Identity(), seed=0)
-    timer = EpochTimer()
-    model.fit(
+    history = model.fit(
         X_train, y_train.to_numpy(), validation_split=0.3, epochs=int(epochs), batch_size=100,
-        callbacks=[timer], verbose=0,
+        callbacks=[TimeBudget()], verbose=0,
     )  # fmt: skip
     n_train = len(X_train) - int(np.ceil(len(X_train) * 0.3))
-    return _summary(timer.seconds, n_train, 0.0, tf_rss)
+    return _summary(history.history["seconds"], n_train, 0.0, tf_rss)
 
 
 def package_path(csv: str, epochs: str) -> dict:
     """Notebook 02 with dogcat_lib: uint8 until the model, one scaler fitted on the training rows."""
     import keras  # noqa: F401 - imported first, as the course's path does, so tf_rss measures the same
 
-    from dogcat_lib import build_reference_cnn, fit_scaler, read_csv, split_dataset, train
+    from dogcat_lib import build_reference_cnn, fit_scaler, read_csv, split_dataset
 
     tf_rss = peak_rss_mb()
     X, y = read_csv(csv)
     data = split_dataset(X, y, seed=0)
     del X, y
-    scaler = fit_scaler(data.X_train)
-    model = build_reference_cnn((80, 80, 1), scaling=scaler.layer((80, 80, 1)), seed=0)
-    history = train(model, data, epochs=int(epochs), batch_size=100, verbose=0)
-    return _summary(history.seconds, len(data.y_train), 0.0, tf_rss)
+    model = build_reference_cnn((80, 80, 1), scaling=fit_scaler(data.X_train, (80, 80, 1)), seed=0)
+    return _summary(fit_timed(model, data, int(epochs)), len(data.y_train), 0.0, tf_rss)
 
 
 def tiled_csv(csv: Path, rows: int, out: Path) -> Path:

@@ -74,3 +74,18 @@ def run_child(script: str, variant: str, *args: str, env: dict | None = None) ->
     if done.returncode != 0:
         raise RuntimeError(f"{variant} failed:\n{done.stderr[-4000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def fit_timed(model, data, epochs: int, batch_size: int = 100, verbose: int = 0) -> list[float]:
+    """Train ``model`` as ``dogcat train`` feeds it (uint8 rows through ``make_dataset``, validated on
+    the validation split); the seconds of each epoch, as ``TimeBudget`` logs them."""
+    from dogcat_lib import ImageSpec, TimeBudget
+    from dogcat_lib.learn.pipeline import make_dataset
+
+    spec = ImageSpec.from_model(model)
+    history = model.fit(
+        make_dataset(data.X_train, data.y_train, spec, batch_size, shuffle=True),
+        validation_data=make_dataset(data.X_val, data.y_val, spec, batch_size),
+        epochs=epochs, callbacks=[TimeBudget()], verbose=verbose,
+    )  # fmt: skip
+    return [float(s) for s in history.history["seconds"]]

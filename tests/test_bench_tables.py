@@ -39,3 +39,19 @@ def test_every_result_says_where_and_when_it_was_measured():
     for path in results:
         figures = json.loads(path.read_text())
         assert figures.get("machine") and figures.get("date"), path.name
+
+
+def test_every_name_a_benchmark_imports_from_dogcat_lib_exists():
+    """make bench runs for minutes on the real sample, never in make test: a name the library no longer
+    has (a thinning pass removes some) would only show there, after the first benchmarks ran."""
+    import ast
+    import importlib
+
+    missing = []
+    for script in sorted((ROOT / "bench").glob("*.py")):
+        for node in ast.walk(ast.parse(script.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("dogcat_lib"):
+                module = importlib.import_module(node.module)
+                gone = [alias.name for alias in node.names if not hasattr(module, alias.name)]
+                missing += [f"{script.name}: {node.module}.{name}" for name in gone]
+    assert not missing, missing

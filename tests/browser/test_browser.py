@@ -369,8 +369,7 @@ def test_the_web_page_answers_a_file_an_example_a_paste_and_the_webcam_and_bad_f
     model = tmp_path / "model.keras"  # saved by that venv's Keras: an older one may not read a newer's file
     code = (
         "import sys, gradio\nfrom dogcat_lib import build_reference_cnn\n"
-        "from dogcat_lib.learn.modelfile import save_model\n"
-        "save_model(build_reference_cnn((32, 32, 1)), sys.argv[1])\nprint(gradio.__version__)"
+        "build_reference_cnn((32, 32, 1)).save(sys.argv[1])\nprint(gradio.__version__)"
     )
     python = venv / "bin" / "python"
     version = subprocess.run(
