@@ -445,20 +445,6 @@ def cmd_app(args: argparse.Namespace) -> int:
     return 0
 
 
-@contextmanager
-def _printable_names() -> Iterator[None]:
-    """Print any file name, even one that is not valid UTF-8 (escaped), instead of crashing on it."""
-    streams = [s for s in (sys.stdout, sys.stderr) if hasattr(s, "reconfigure") and hasattr(s, "errors")]
-    before = [s.errors for s in streams]
-    for stream in streams:
-        stream.reconfigure(errors="backslashreplace")
-    try:
-        yield
-    finally:
-        for stream, errors in zip(streams, before, strict=True):
-            stream.reconfigure(errors=errors)
-
-
 def _stop(signum: int, frame) -> NoReturn:
     """SIGTERM (``kill``, a time limit) and SIGHUP (a closed terminal) end a command as Ctrl-C does:
     Python raises only KeyboardInterrupt by itself, and every ``finally`` then removes its temp file."""
@@ -491,8 +477,11 @@ def main(argv: list[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):  # a file name that is not valid UTF-8: printed escaped
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     quiet = os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3") >= "3"  # TensorFlow's own notices, from C++
-    with _printable_names(), _signals_stop_like_ctrl_c(), native_stderr_silenced(quiet):
+    with _signals_stop_like_ctrl_c(), native_stderr_silenced(quiet):
         try:
             return args.func(args)
         except DogcatError as exc:

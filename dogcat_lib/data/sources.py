@@ -50,9 +50,6 @@ class SkipReport:
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter(self.items)
 
-    def __str__(self) -> str:
-        return self.summary()
-
 
 class FolderSource:
     """A folder searched recursively; symlinks are never followed.
