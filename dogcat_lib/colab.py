@@ -47,7 +47,7 @@ def drive_root(mount_point: Path | None = None) -> Path:
     for name in DRIVE_SPELLINGS:
         if (mount_point / name).is_dir():
             return mount_point / name
-    raise DatasetError(f"Google Drive was mounted at {mount_point} but holds no MyDrive folder")
+    raise DatasetError(f"Google Drive를 {mount_point}에 연결했는데 MyDrive 폴더가 없습니다")
 
 
 def repository_root() -> Path | None:
@@ -132,13 +132,13 @@ def find_csv(
         if candidate.is_file():
             on_drive = root is not None and root.parent in candidate.parents
             return local_copy(candidate, copy_to) if on_drive else candidate
-    hint = (
-        f"upload the CSV from step one into the {COURSE_FOLDER} folder of My Drive and set "
-        f'CSV_PATH = "MyDrive/{COURSE_FOLDER}/{Path(wanted).name}"'
+    hint = (  # in Korean: only the notebooks look for a CSV this way
+        f"1단계에서 만든 CSV를 My Drive의 {COURSE_FOLDER} 폴더에 올리고 "
+        f'CSV_PATH = "MyDrive/{COURSE_FOLDER}/{Path(wanted).name}"로 적으세요'
         if colab
-        else "run notebook 01 (or `dogcat preprocess`) first, or set CSV_PATH / DOGCAT_DATA"
+        else "노트북 01(또는 dogcat preprocess)을 먼저 실행하거나, CSV_PATH나 DOGCAT_DATA를 적으세요"
     )
-    raise DatasetError(f"CSV not found; tried {', '.join(map(str, tried))}: {hint}")
+    raise DatasetError(f"CSV를 찾지 못했습니다 (찾아본 곳: {', '.join(map(str, tried))}). {hint}")
 
 
 def output_folder(

@@ -58,8 +58,9 @@ def test_the_local_copy_is_made_once_and_atomically(drive, tmp_path):
 
 def test_a_missing_csv_lists_every_path_tried_and_the_upload_to_do(drive, tmp_path):
     with pytest.raises(
-        DatasetError, match=r"tried .*MyDrive/dogcat/nope.csv.*upload the CSV .*MyDrive/dogcat/nope"
-    ):
+        DatasetError,
+        match=r"찾아본 곳: .*MyDrive/dogcat/nope.csv.*My Drive의 dogcat 폴더에 올리고 .*MyDrive/dogcat/nope",
+    ):  # in Korean: only the notebooks call find_csv
         find_csv("dogcat/nope.csv", colab=True, mount_point=drive, copy_to=tmp_path / "x")
 
 
@@ -82,7 +83,7 @@ def test_locally_a_relative_path_is_the_repositorys_and_data_is_looked_in(tmp_pa
     monkeypatch.setenv("DOGCAT_DATA", str(other))
     assert find_csv(csv) == other
     monkeypatch.delenv("DOGCAT_DATA")
-    with pytest.raises(DatasetError, match="run notebook 01"):
+    with pytest.raises(DatasetError, match="노트북 01"):
         find_csv(tmp_path / "nope.csv")
 
 
