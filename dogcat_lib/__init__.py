@@ -45,7 +45,7 @@ _PUBLIC = {
     "cleaner": ["PhotoCleaner"],
     "app": ["launch_app"],
     "colab": ["find_csv", "output_folder"],
-    "plumbing.errors": ["DogcatError", "DatasetError", "ImageError"],
+    "plumbing.errors": ["DogcatError", "DatasetError", "ImageError", "in_korean"],
 }
 _MODULE_OF = {name: module for module, names in _PUBLIC.items() for name in names}
 

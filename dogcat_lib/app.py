@@ -27,24 +27,11 @@ from .learn.explain import explain
 from .learn.modelfile import load_model
 from .learn.predict import predict_photo
 from .plots import overlay_heatmap
-from .plumbing.errors import ImageError, MissingDependency
-
-#: The start of an ImageError's reason (English, as the CLI prints it) -> what the page says.
-_KOREAN = (
-    ("empty file", "빈 파일입니다 (0바이트)"),
-    ("not an image (a text file)", "사진이 아니라 글자로 된 파일입니다"),
-    ("not an image", "사진 형식이 아닙니다 (아이폰의 HEIC 사진은 JPEG로 바꿔서 올려 주세요)"),
-    ("image too large", "사진이 너무 커서 안전하게 열 수 없습니다"),
-    ("file too large", "파일이 너무 큽니다"),
-    ("truncated", "파일이 중간에 잘렸습니다"),
-    ("too many scans", "열 때 시간이 너무 오래 걸리는 JPEG입니다"),
-)
+from .plumbing.errors import ImageError, MissingDependency, in_korean
 
 
 def _korean(name: str, error: ImageError) -> str:
-    reason = str(error.__cause__ or error)
-    text = next((ko for en, ko in _KOREAN if reason.startswith(en)), "손상되었거나 읽을 수 없는 사진입니다")
-    return f"{html.escape(name)}: {text}. JPEG, PNG, WEBP 같은 사진 파일을 올려 주세요."
+    return f"{html.escape(name)}: {in_korean(error)}. JPEG, PNG, WEBP 같은 사진 파일을 올려 주세요."
 
 
 def _examples(folder: Path) -> list[str]:

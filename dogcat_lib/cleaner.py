@@ -119,6 +119,7 @@ class PhotoCleaner:
         self.index = int(min(max(index, 0), len(self) - 1))
         row = self.current
         mark = self.marks.get(row["name"], "없음")
+        mark = self.buttons[mark].description if mark in EXCLUSION_REASONS else mark  # in Korean
         self.caption.value = (
             f"<b>{self.index + 1}/{len(self)}</b> &nbsp; <code>{html.escape(row['name'])}</code> &nbsp; "
             f"레이블 <b>{CLASS_NAMES_KO[int(row['label'])]}</b> &nbsp; "

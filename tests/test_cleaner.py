@@ -35,7 +35,7 @@ def test_the_cleaner_marks_pages_and_saves_atomically(suspects, photo_folder, tm
     assert cleaner.index == 2 and third in cleaner.caption.value
     cleaner.previous()
     cleaner.previous()
-    assert cleaner.index == 0 and "표시: wrong label" in cleaner.caption.value
+    assert cleaner.index == 0 and "표시: 레이블이 틀림" in cleaner.caption.value  # the button's words
     cleaner.keep()  # un-marks it
     assert read_exclusions(path).marks == {second: "not a cat or dog"}
     cleaner.buttons["previous"].click()

@@ -202,9 +202,32 @@ def test_notebook_01_runs_under_a_hangul_path_with_spaces_as_on_korean_windows(t
     assert (
         "cv2.imread와 같은 픽셀: None (경로에 한글)" in printed
     )  # the course's line met the trap, and was shown
+    assert (
+        "사진이 아니라 글자로 된 파일입니다" in printed and "빈 파일입니다 (0바이트)" in printed
+    )  # in Korean
+    from dogcat_lib.plumbing.errors import KOREAN_REASONS
+
+    english = [s for start in KOREAN_REASONS for s in ([start] if isinstance(start, str) else start)]
+    assert not [s for s in english if s in printed], "a skip reason printed in English"
     assert sorted(p.name for p in (folder / "연습 폴더" / "train").iterdir())[:2] == [
         "cat.0.jpg",
         "cat.1.jpg",
     ]
     X, y = read_csv(out_csv)
     assert X.shape == (12, 80 * 80) and np.bincount(y).tolist() == [6, 6]
+
+
+@pytest.mark.notebook
+def test_notebook_01_without_the_photos_says_in_korean_where_train_zip_goes(tmp_path):
+    """The first error a student meets (no train.zip yet): one Korean line, naming the README's step."""
+    import papermill
+
+    parameters = {"SOURCE": str(tmp_path / "없는 폴더" / "train.zip"), "OUT_CSV": str(tmp_path / "x.csv")}
+    with pytest.raises(papermill.PapermillExecutionError) as raised:
+        papermill.execute_notebook(str(NOTEBOOKS / "01_preprocess_local.ipynb"), str(tmp_path / "01.ipynb"),
+                                   parameters=parameters | {"WORK_DIR": str(tmp_path / "w")},
+                                   kernel_name="python3", progress_bar=False)  # fmt: skip
+    assert raised.value.ename == "SystemExit"
+    assert raised.value.evalue.startswith(
+        f"사진이 없습니다: {tmp_path / '없는 폴더' / 'train.zip'}. README의 '3."
+    )
