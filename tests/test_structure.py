@@ -128,6 +128,8 @@ def test_the_library_is_thin():
     lines = sum(len(path.read_text(encoding="utf-8").splitlines()) for path in PACKAGE.rglob("*.py"))
     assert lines <= MAX_LINES, f"dogcat_lib is {lines:,} lines, more than {MAX_LINES:,}"
     assert len(dogcat_lib.__all__) <= MAX_PUBLIC_NAMES, sorted(dogcat_lib.__all__)
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    assert f"{len(dogcat_lib.__all__)} public names (`dogcat_lib.__all__`)" in readme, "the README's count"
 
 
 def test_the_image_size_is_written_only_in_imagespec():
